@@ -1,0 +1,433 @@
+"""LeadsStream: the HTTP, retry, paging and record handling shared by every provider."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+import typing as t
+from datetime import datetime, timedelta
+from importlib import resources
+from urllib.parse import parse_qsl, urljoin, urlsplit, urlunsplit
+
+import backoff
+import orjson
+import requests
+from singer_sdk import RESTStream
+from singer_sdk.helpers.conform import TypeConformanceLevel
+from singer_sdk.streams.rest import HTTPRequest, PageContext
+
+from tap_leads.concurrency import AdaptiveWindow, PagePrefetcher, RateLimiter
+from tap_leads.errors import (
+    AuthError,
+    GaveUpError,
+    PaginationError,
+    ProviderError,
+    TransientError,
+    error_detail,
+)
+from tap_leads.pagination import EnvelopePaginator, Page, PageToken
+from tap_leads.records import KeyLedger, RecordShaper
+from tap_leads.retry import RETRYABLE_STATUSES, RetryPolicy, retry_after_seconds
+from tap_leads.timestamps import parse_timestamp
+
+if t.TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
+
+    from singer_sdk import Tap
+    from singer_sdk.helpers.types import Context
+
+PROGRESS_INTERVAL_SECONDS = 5.0
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def load_schema(stream_name: str) -> dict:
+    return json.loads(
+        resources.files("tap_leads.schemas").joinpath(f"{stream_name}.json").read_text()
+    )
+
+
+class LeadsStream(RESTStream[PageToken]):
+    """One provider's "list leads" endpoint."""
+
+    #: The provider's config block, e.g. "teli".
+    provider: t.ClassVar[str]
+    #: The provider's name as people write it.
+    label: t.ClassVar[str]
+    #: Settings that hold the credentials, named in auth errors.
+    credential_settings: t.ClassVar[tuple[str, ...]]
+    #: Filter setting -> API query parameter.
+    filters: t.ClassVar[dict[str, str]] = {}
+    page_param: t.ClassVar[str] = "page"
+    page_size_param: t.ClassVar[str] = "page_size"
+    paginator_class: t.ClassVar[type[EnvelopePaginator]]
+
+    is_sorted = False
+    # RecordShaper already makes every value match the schema, at a fraction of the cost.
+    TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
+
+    def __init__(self, tap: Tap) -> None:
+        super().__init__(tap=tap, schema=load_schema(self.name))
+        settings = self.config
+        self.settings: dict[str, t.Any] = dict(settings[self.provider])
+        self.retry_policy = RetryPolicy(
+            max_tries=int(settings.get("max_tries", 8)),
+            base_seconds=float(settings.get("backoff_base_seconds", 1.0)),
+            max_wait_seconds=float(settings.get("max_retry_wait", 300)),
+        )
+        self.window = AdaptiveWindow(int(settings.get("max_concurrent_requests", 8)))
+        rate = self.settings.get("requests_per_second")
+        self.limiter = RateLimiter(float(rate) if rate else None)
+        adapter = requests.adapters.HTTPAdapter(pool_maxsize=self.window.limit)
+        self.requests_session.mount("http://", adapter)
+        self.requests_session.mount("https://", adapter)
+        self.shaper = RecordShaper(self.schema, self.name, self.logger)
+        self._retries = itertools.count(1)
+        self._pass_params: dict[str, str] = {}
+        self.retry_count = 0
+
+    # ----- request building -------------------------------------------------
+
+    @property
+    def url_base(self) -> str:
+        return str(self.settings["api_url"]).rstrip("/")
+
+    @property
+    def timeout(self) -> int:
+        return int(self.config.get("request_timeout", 60))
+
+    @property
+    def page_size(self) -> int:
+        return int(self.settings.get("page_size") or self.default_page_size)
+
+    default_page_size: t.ClassVar[int] = 100
+
+    @property
+    def http_headers(self) -> dict:
+        return {"Accept": "application/json", "User-Agent": self.user_agent}
+
+    def base_params(self) -> dict[str, t.Any]:
+        """Filters under the API's own names, and the page size."""
+        params = {
+            api_name: _query_value(self.settings[setting])
+            for setting, api_name in self.filters.items()
+            if self.settings.get(setting) not in (None, "")
+        }
+        params[self.page_size_param] = self.page_size
+        return params
+
+    def passes(self) -> list[dict[str, str]]:
+        """Extra query parameters of each listing pass; one plain pass by default."""
+        return [{}]
+
+    def get_new_paginator(self) -> EnvelopePaginator:
+        return self.paginator_class(self.label, self.page_size)
+
+    def get_http_request(self, *, page: PageContext) -> HTTPRequest:
+        token = page.next_page_token
+        url = self.get_url(page.stream_context)
+        params = {**self.base_params(), **self._pass_params}
+        if isinstance(token, str):
+            url, next_query = self.pin_next_url(token, url)
+            # The next URL's own query wins, so no parameter is ever sent twice.
+            params.update(next_query)
+        else:
+            params[self.page_param] = token or 1
+        return HTTPRequest(url=url, method="GET", params=params, headers=self.http_headers)
+
+    def pin_next_url(self, next_url: str, current_url: str) -> tuple[str, dict[str, str]]:
+        """Follow a provider's next URL on the configured host only.
+
+        The scheme is pinned to api_url's, since proxies often rewrite https to http.
+        """
+        target = urlsplit(urljoin(current_url, next_url))
+        base = urlsplit(self.url_base)
+        target_port = target.port or _DEFAULT_PORTS.get(target.scheme)
+        base_port = base.port or _DEFAULT_PORTS.get(base.scheme)
+        if (target.hostname, target_port) != (base.hostname, base_port) and not (
+            target.hostname == base.hostname and target.port is None
+        ):
+            raise PaginationError(
+                f"{self.label} gave a next-page URL on another host ({target.netloc}) than "
+                f"{self.provider}.api_url ({base.netloc}); refusing to follow it, so that "
+                "credentials never leave the configured host."
+            )
+        url = urlunsplit((base.scheme, base.netloc, target.path, "", ""))
+        return url, dict(parse_qsl(target.query, keep_blank_values=True))
+
+    # ----- fetching ---------------------------------------------------------
+
+    def fetch_page(self, context: Context | None, token: PageToken, number: int) -> Page:
+        """Fetch and parse one page, retrying transient failures per the retry policy."""
+        request = self.get_http_request(
+            page=PageContext(stream_context=context, next_page_token=token)
+        )
+        attempt = backoff.on_exception(
+            self.retry_policy.waits,
+            TransientError,
+            max_tries=self.retry_policy.max_tries,
+            jitter=None,
+            on_backoff=self._log_retry,
+            logger=None,
+        )(self._attempt)
+        try:
+            return attempt(request, number)
+        except TransientError as exc:
+            raise GaveUpError(
+                f"{self.label} still failed on page {number} after "
+                f"{self.retry_policy.max_tries} tries: {exc}. {self.give_up_advice(exc)}"
+            ) from exc
+
+    def _attempt(self, request: HTTPRequest, number: int) -> Page:
+        self.limiter.wait()
+        prepared = self.build_prepared_request(
+            method=request.method,
+            url=request.url,
+            params=request.encode_params(),
+            headers=request.headers,
+        )
+        try:
+            response = self.requests_session.send(prepared, timeout=self.timeout)
+        except requests.Timeout as exc:
+            raise TransientError(f"no answer within request_timeout ({self.timeout} s)") from exc
+        except (
+            requests.ConnectionError,
+            requests.exceptions.ChunkedEncodingError,
+            requests.exceptions.ContentDecodingError,
+        ) as exc:
+            raise TransientError(
+                f"the connection to {urlsplit(self.url_base).netloc} failed ({_short_reason(exc)})"
+            ) from exc
+        self._write_request_duration_log(
+            endpoint=self.path, response=response, context=None, extra_tags=None
+        )
+        self.validate_response(response)
+        try:
+            body = orjson.loads(response.content)
+        except orjson.JSONDecodeError as exc:
+            raise TransientError(
+                f"the body of page {number} is not valid JSON "
+                f"({len(response.content)} bytes, probably cut off)"
+            ) from exc
+        if isinstance(body, dict) and body.get("success") is False:
+            raise TransientError(
+                f"{self.label} answered HTTP {response.status_code} with success=false "
+                f"({error_detail(body) or 'no error given'})"
+            )
+        self.window.succeeded()
+        return Page(number=number, url=response.url, body=body)
+
+    def validate_response(self, response: requests.Response) -> None:
+        status = response.status_code
+        if status < 400:
+            return
+        detail = self.response_error_message(response)
+        if status in RETRYABLE_STATUSES:
+            if status == 429:
+                self.window.throttled()
+            hint = retry_after_seconds(response.headers)
+            if hint and hint > self.retry_policy.max_wait_seconds:
+                raise ProviderError(
+                    f"{self.label} asked to wait {hint:.0f} s before the next request "
+                    f"(HTTP {status}), longer than max_retry_wait "
+                    f"({self.retry_policy.max_wait_seconds:g} s). Run the tap later, "
+                    "or raise max_retry_wait."
+                )
+            raise TransientError(
+                f"HTTP {status}{detail}", status=status, retry_after=hint, response=response
+            )
+        if status in (401, 403):
+            raise AuthError(
+                f"{self.label} rejected the credentials (HTTP {status}{detail}). "
+                f"Check {' and '.join(self.credential_settings)}."
+            )
+        if status == 404:
+            raise ProviderError(self.not_found_message(detail))
+        raise ProviderError(
+            f"{self.label} rejected the request (HTTP {status}{detail}). "
+            f"Check the {self.provider} settings: "
+            + ", ".join(f"{self.provider}.{name}" for name in [*self.filters, "page_size"])
+            + "."
+        )
+
+    def response_error_message(self, response: requests.Response) -> str:
+        """': <provider message>' from any of the five error body shapes, or ''."""
+        try:
+            detail = error_detail(orjson.loads(response.content))
+        except orjson.JSONDecodeError:
+            detail = None
+        return f": {detail[:300]}" if detail else ""
+
+    def not_found_message(self, detail: str) -> str:
+        return (
+            f"{self.label} answered HTTP 404{detail} for {self.path}. Check "
+            f"{self.provider}.api_url: it is the API's base URL, without the endpoint path."
+        )
+
+    def give_up_advice(self, exc: TransientError) -> str:
+        if exc.status == 429:
+            return (
+                f"Lower {self.provider}.requests_per_second or max_concurrent_requests, "
+                "or raise max_tries."
+            )
+        if exc.status is None and "connection" in str(exc):
+            return f"Check {self.provider}.api_url and the network."
+        return "The provider looks unavailable: run the tap later, or raise max_tries."
+
+    def _log_retry(self, details: dict) -> None:
+        exc = details.get("exception")
+        self.retry_count = next(self._retries)
+        request_args = details.get("args") or (None, "?")
+        hint = " as the server asked" if getattr(exc, "retry_after", None) else ""
+        self.logger.info(
+            "%s: page %s failed (%s); retry %d of %d in %.1f s%s.",
+            self.label,
+            request_args[1],
+            exc,
+            details.get("tries", 0),
+            self.retry_policy.max_tries - 1,
+            details.get("wait", 0.0),
+            hint,
+        )
+
+    # ----- paging -----------------------------------------------------------
+
+    def pages(self, context: Context | None) -> Iterator[tuple[Page, list[dict]]]:
+        """Every page in order, with its records, until the envelope says stop.
+
+        Once the envelope announces a page count, the following pages are fetched
+        concurrently; the envelope of each page still decides whether to go on.
+        """
+        paginator = self.get_new_paginator()
+        prefetcher = PagePrefetcher(lambda n: self.fetch_page(context, n, n), self.window)
+        try:
+            page = self.fetch_page(context, paginator.current_value, 1)
+            while True:
+                yield page, paginator.records(page)
+                paginator.advance(page)
+                if paginator.finished:
+                    return
+                number, token = page.number + 1, paginator.current_value
+                planned = paginator.announced_pages
+                if prefetcher.enabled and planned and paginator.page_number(token) == number:
+                    page = prefetcher.take(number, planned)
+                else:
+                    prefetcher.discard()
+                    page = self.fetch_page(context, token, number)
+        finally:
+            prefetcher.close()
+
+    def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
+        """Shaped, de-duplicated records of every pass, with progress in the log."""
+        progress = _Progress(self)
+        repeats = 0
+        for pass_params in self.passes():
+            self._pass_params = pass_params
+            ledger = KeyLedger()
+            yield from self._pass_records(context, ledger, progress)
+            repeats += ledger.repeats
+        self._pass_params = {}
+        self.shaper.log_summary()
+        progress.finish(repeats)
+
+    def _pass_records(
+        self, context: Context | None, ledger: KeyLedger, progress: _Progress
+    ) -> Iterator[dict[str, t.Any]]:
+        key = self.primary_keys[0]
+        for page, rows in self.pages(context):
+            fresh = 0
+            for row in rows:
+                self.shaper.shape(row)
+                if ledger.first_time(row.get(key)):
+                    fresh += 1
+                    yield row
+            if rows and not fresh:
+                raise PaginationError(
+                    f"{self.label} pagination loops: page {page.number} holds only leads "
+                    "already read on earlier pages. Stopping so that no lead is loaded twice."
+                )
+            progress.page_done(len(rows))
+        if ledger.repeats:
+            self.logger.info(
+                "%s: dropped %d lead(s) that appeared on more than one page.",
+                self.name,
+                ledger.repeats,
+            )
+
+    # ----- replication ------------------------------------------------------
+
+    def post_process(self, row: dict, context: Context | None = None) -> dict | None:
+        """Emit only leads changed at or after the bookmark (or start_date) less lookback."""
+        threshold = self._threshold(context)
+        if threshold is None:
+            return row
+        changed = self.changed_at(row)
+        # A lead whose change time cannot be read is emitted: never lose a lead.
+        if changed is not None and changed < threshold:
+            return None
+        return row
+
+    def changed_at(self, row: dict) -> datetime | None:
+        """When the lead last changed, as far as the record tells."""
+        return parse_timestamp(row.get(self.replication_key))
+
+    def _threshold(self, context: Context | None) -> t.Any:
+        if not hasattr(self, "_threshold_value"):
+            start = self.get_starting_timestamp(context)
+            lookback = timedelta(seconds=self.config.get("lookback_window_seconds") or 0)
+            has_bookmark = self.get_starting_replication_key_value(context) is not None and bool(
+                self.stream_state.get("replication_key_value")
+            )
+            self._threshold_value = (
+                start - lookback if start is not None and has_bookmark else start
+            )
+        return self._threshold_value
+
+
+class _Progress:
+    """A line every few seconds while a stream runs, and a summary when it ends."""
+
+    def __init__(self, stream: LeadsStream) -> None:
+        self.stream = stream
+        self.started = self.last_report = time.monotonic()
+        self.pages = self.rows = 0
+
+    def page_done(self, rows: int) -> None:
+        self.pages += 1
+        self.rows += rows
+        now = time.monotonic()
+        if now - self.last_report >= PROGRESS_INTERVAL_SECONDS:
+            self.last_report = now
+            self._log("progress", now)
+
+    def finish(self, repeats: int) -> None:
+        self._log("done", time.monotonic(), f", {repeats} repeat(s) dropped")
+
+    def _log(self, what: str, now: float, extra: str = "") -> None:
+        elapsed = max(now - self.started, 1e-9)
+        self.stream.logger.info(
+            "%s %s: %d page(s), %d lead(s) read, %.0f leads/s, %d retr%s%s, %.1f s.",
+            self.stream.name,
+            what,
+            self.pages,
+            self.rows,
+            self.rows / elapsed,
+            self.stream.retry_count,
+            "y" if self.stream.retry_count == 1 else "ies",
+            extra,
+            elapsed,
+        )
+
+
+def _query_value(value: t.Any) -> t.Any:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
+
+
+def _short_reason(exc: Exception) -> str:
+    text = str(exc)
+    for marker in ("Connection refused", "Connection reset", "IncompleteRead", "timed out"):
+        if marker in text:
+            return marker
+    return type(exc).__name__
