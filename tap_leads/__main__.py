@@ -1,0 +1,3 @@
+from tap_leads.tap import TapLeads
+
+TapLeads.cli()

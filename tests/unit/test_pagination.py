@@ -1,0 +1,146 @@
+"""Each envelope style decides when to stop from its own fields, never from an empty page."""
+
+import pytest
+
+from tap_leads.errors import PaginationError
+from tap_leads.pagination import (
+    DrfPaginator,
+    HasNextPagePaginator,
+    LaravelPaginator,
+    LaravelResourcePaginator,
+    Page,
+    TotalPagesPaginator,
+)
+
+
+def walk(paginator, bodies):
+    """Advance through bodies; return the tokens requested after page 1."""
+    tokens = []
+    for number, body in enumerate(bodies, start=1):
+        paginator.advance(Page(number, f"page-{number}", body))
+        if paginator.finished:
+            break
+        tokens.append(paginator.current_value)
+    return tokens, paginator.finished
+
+
+def teli(page, total_pages, rows=1):
+    return {"success": True, "count": rows, "total": 9, "page": page, "page_size": 2,
+            "total_pages": total_pages, "leads": [{"unique_id": str(i)} for i in range(rows)]}
+
+
+def nexus(page, has_next, total_pages=3):
+    return {"data": [{"id": "a"}], "pagination": {"page": page, "pageSize": 1, "total": 3,
+            "totalPages": total_pages, "hasNextPage": has_next, "hasPrevPage": page > 1}}
+
+
+def flextell(page, last_page, next_url):
+    return {"data": [{"id": page}], "links": {"first": "x", "last": "y", "prev": None, "next": next_url},
+            "meta": {"current_page": page, "last_page": last_page, "per_page": 1, "total": last_page}}
+
+
+def autocalls(page, last_page, next_url):
+    return {"current_page": page, "data": [{"id": page}], "last_page": last_page,
+            "next_page_url": next_url, "per_page": 1, "total": last_page}
+
+
+def sela(count, next_url, rows=1):
+    return {"count": count, "next": next_url, "previous": None, "results": [{"id": i} for i in range(rows)]}
+
+
+class TestTotalPages:
+    def test_walks_to_the_announced_last_page(self):
+        tokens, finished = walk(TotalPagesPaginator("Teli", 2), [teli(1, 3), teli(2, 3), teli(3, 3)])
+        assert tokens == [2, 3]
+        assert finished
+
+    def test_single_page(self):
+        assert walk(TotalPagesPaginator("Teli", 2), [teli(1, 1)]) == ([], True)
+
+    def test_empty_result_stops_on_total_pages_zero(self):
+        assert walk(TotalPagesPaginator("Teli", 2), [teli(1, 0, rows=0)]) == ([], True)
+
+    def test_without_page_fields_a_short_page_is_the_last(self):
+        body = {"success": True, "count": 1, "total": 1, "leads": [{"unique_id": "1"}]}
+        assert walk(TotalPagesPaginator("Teli", 200), [body]) == ([], True)
+
+    def test_records_key_missing_is_an_error_not_an_empty_page(self):
+        paginator = TotalPagesPaginator("Teli", 2)
+        with pytest.raises(PaginationError, match="Teli answered page 1 without a 'leads' list"):
+            paginator.records(Page(1, "u", {"success": True}))
+
+
+class TestHasNextPage:
+    def test_stops_on_has_next_false_even_if_total_pages_said_more(self):
+        tokens, finished = walk(HasNextPagePaginator("Nexus ERP", 1), [nexus(1, True), nexus(2, False)])
+        assert tokens == [2]
+        assert finished
+
+    def test_keeps_going_past_a_stale_total_pages(self):
+        paginator = HasNextPagePaginator("Nexus ERP", 1)
+        tokens, finished = walk(paginator, [nexus(1, True, 1), nexus(2, True, 1), nexus(3, False, 1)])
+        assert tokens == [2, 3]
+        assert finished
+
+    def test_has_next_forever_is_bounded_by_the_announced_total(self):
+        bodies = [nexus(n, True, 2) for n in range(1, 30)]
+        with pytest.raises(PaginationError, match="page 13 would go past the 2 pages it reported"):
+            walk(HasNextPagePaginator("Nexus ERP", 1), bodies)
+
+    def test_missing_flag_is_an_error(self):
+        with pytest.raises(PaginationError, match="without pagination.hasNextPage"):
+            walk(HasNextPagePaginator("Nexus ERP", 1), [{"data": [], "pagination": {}}])
+
+    def test_empty_result(self):
+        body = {"data": [], "pagination": {"page": 1, "pageSize": 100, "total": 0, "totalPages": 0,
+                "hasNextPage": False, "hasPrevPage": False}}
+        assert walk(HasNextPagePaginator("Nexus ERP", 100), [body]) == ([], True)
+
+
+class TestNextUrlStyles:
+    def test_laravel_resource_follows_links_next(self):
+        bodies = [flextell(1, 2, "http://h/v1/leads?per_page=1&page=2"), flextell(2, 2, None)]
+        paginator = LaravelResourcePaginator("Flextell", 1)
+        tokens, finished = walk(paginator, bodies)
+        assert tokens == ["http://h/v1/leads?per_page=1&page=2"]
+        assert finished
+        assert paginator.announced_pages == 2
+        assert paginator.page_number(tokens[0]) == 2
+
+    def test_flat_laravel_follows_next_page_url(self):
+        bodies = [autocalls(1, 2, "http://h/user/leads?page=2"), autocalls(2, 2, None)]
+        tokens, finished = walk(LaravelPaginator("Autocalls", 1), bodies)
+        assert tokens == ["http://h/user/leads?page=2"]
+        assert finished
+
+    def test_drf_single_page_and_page_count_from_count(self):
+        paginator = DrfPaginator("Sela", 100)
+        assert walk(paginator, [sela(250, None)]) == ([], True)
+        assert paginator.announced_pages == 3
+
+    def test_drf_empty_result(self):
+        paginator = DrfPaginator("Sela", 100)
+        assert walk(paginator, [sela(0, None, rows=0)]) == ([], True)
+        assert paginator.records(Page(1, "u", sela(0, None, rows=0))) == []
+
+    def test_drf_unwraps_the_documented_nested_envelope(self):
+        inner = sela(1023, "https://api.trysela.com/api/leads/?page=2", rows=2)
+        body = {"count": 123, "next": "http://api.example.org/accounts/?page=4", "previous": None,
+                "results": [inner]}
+        paginator = DrfPaginator("Sela", 2)
+        page = Page(1, "u", body)
+        assert [row["id"] for row in paginator.records(page)] == [0, 1]
+        paginator.advance(page)
+        assert paginator.current_value == "https://api.trysela.com/api/leads/?page=2"
+        assert paginator.announced_pages == 512
+
+    def test_next_url_back_to_an_earlier_page_is_a_loop(self):
+        bodies = [autocalls(1, 3, "http://h/user/leads?page=2"), autocalls(2, 3, "http://h/user/leads?page=1")]
+        with pytest.raises(PaginationError, match="Autocalls pagination loops: after page 2"):
+            walk(LaravelPaginator("Autocalls", 1), bodies)
+
+    def test_next_url_seen_before_is_a_loop(self):
+        same = "http://h/v1/leads?cursor=abc"
+        bodies = [flextell(1, 3, same), flextell(2, 3, same)]
+        with pytest.raises(PaginationError, match="points back to a page already read"):
+            walk(LaravelResourcePaginator("Flextell", 1), bodies)
