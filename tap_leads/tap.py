@@ -11,6 +11,7 @@ from singer_sdk.exceptions import ConfigValidationError
 
 from tap_leads import redaction, settings
 from tap_leads.errors import TapLeadsError
+from tap_leads.output import BufferedMsgSpecWriter
 from tap_leads.streams import STREAM_TYPES
 
 if t.TYPE_CHECKING:
@@ -25,6 +26,7 @@ class TapLeads(Tap):
     config_jsonschema = settings.CONFIG_SCHEMA
     # Discovery depends on which providers are configured, so validate config first.
     dynamic_catalog = True
+    message_writer_class = BufferedMsgSpecWriter
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
