@@ -38,7 +38,9 @@ class TapRun:
     messages: list[dict] = field(default_factory=list)
 
     def records(self, stream: str) -> list[dict]:
-        return [m["record"] for m in self.messages if m["type"] == "RECORD" and m["stream"] == stream]
+        return [
+            m["record"] for m in self.messages if m["type"] == "RECORD" and m["stream"] == stream
+        ]
 
     def schema(self, stream: str) -> dict:
         return next(m for m in self.messages if m["type"] == "SCHEMA" and m["stream"] == stream)
@@ -67,7 +69,13 @@ def parse_messages(stdout: str) -> list[dict]:
 def run_tap(tmp_path):
     """Run `tap-leads` as a user would: a subprocess with config and optional state files."""
 
-    def run(config: dict, state: dict | None = None, *args: str, timeout: float = 180) -> TapRun:
+    def run(
+        config: dict,
+        state: dict | None = None,
+        *args: str,
+        timeout: float = 180,
+        env: dict | None = None,
+    ) -> TapRun:
         config_path = tmp_path / "config.json"
         config_path.write_text(json.dumps({**FAST, **config}))
         command = [sys.executable, "-m", "tap_leads", "--config", str(config_path), *args]
@@ -75,11 +83,18 @@ def run_tap(tmp_path):
             state_path = tmp_path / "state.json"
             state_path.write_text(json.dumps(state))
             command += ["--state", str(state_path)]
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         result = subprocess.run(
-            command, capture_output=True, text=True, timeout=timeout, check=False, env=env, cwd=REPO
+            command,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+            env={**os.environ, **(env or {})},
+            cwd=REPO,
         )
-        return TapRun(result.returncode, result.stdout, result.stderr, parse_messages(result.stdout))
+        return TapRun(
+            result.returncode, result.stdout, result.stderr, parse_messages(result.stdout)
+        )
 
     return run
 

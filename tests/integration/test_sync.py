@@ -22,8 +22,12 @@ def test_every_lead_of_every_provider_arrives_exactly_once(emulator, run_tap):
     for provider, stream in STREAMS.items():
         key = primary_key(provider)
         got = [record[key] for record in run.records(stream)]
-        expected = [int(lead[key]) if key == "id" and provider in ("flextell", "sela", "autocalls")
-                    else lead[key] for lead in emulator.leads(provider)]
+        expected = [
+            int(lead[key])
+            if key == "id" and provider in ("flextell", "sela", "autocalls")
+            else lead[key]
+            for lead in emulator.leads(provider)
+        ]
         assert len(got) == len(set(got)) == len(expected) == 120, stream
         assert set(got) == set(expected), stream
 
@@ -92,7 +96,9 @@ def test_sela_sends_the_token_prefix_exactly_once(emulator, run_tap):
         emulator.clear_requests()
         run = run_tap(emulator.tap_config(providers=["sela"], sela={"api_key": configured}))
         assert run.returncode == 0, run.stderr
-        assert {r.headers["authorization"] for r in requests_of(emulator, "sela")} == {f"Token {key}"}
+        assert {r.headers["authorization"] for r in requests_of(emulator, "sela")} == {
+            f"Token {key}"
+        }
         assert all(r.path.endswith("/api/leads/") for r in requests_of(emulator, "sela"))
 
 
@@ -107,21 +113,48 @@ def test_flextell_sends_bearer_and_tenant(emulator, run_tap):
 @pytest.mark.parametrize(
     ("provider", "filters", "expected_params"),
     [
-        ("nexus_erp", {"status": "QUALIFIED", "assigned_to_id": "unassigned", "search": "a"},
-         {"status": "QUALIFIED", "assignedToId": "unassigned", "search": "a"}),
-        ("flextell", {"converted": True, "lead_status_id": 2, "search": "x"},
-         {"converted": "true", "lead_status_id": "2", "search": "x"}),
-        ("sela", {"email": "a@b.c", "external_id": "e1", "phone_number": "+1", "user": 3},
-         {"email": "a@b.c", "external_id": "e1", "phone_number": "+1", "user": "3"}),
-        ("autocalls", {"status": "completed", "campaign_id": 2, "date_from": "2025-01-01",
-                       "date_to": "2025-12-31", "phone_number": "555"},
-         {"status": "completed", "campaign_id": "2", "date_from": "2025-01-01",
-          "date_to": "2025-12-31", "phone_number": "555"}),
-        ("teli", {"group_id": "g1", "phone_number": "+15551234567"},
-         {"group_id": "g1", "phone_number": "+15551234567"}),
+        (
+            "nexus_erp",
+            {"status": "QUALIFIED", "assigned_to_id": "unassigned", "search": "a"},
+            {"status": "QUALIFIED", "assignedToId": "unassigned", "search": "a"},
+        ),
+        (
+            "flextell",
+            {"converted": True, "lead_status_id": 2, "search": "x"},
+            {"converted": "true", "lead_status_id": "2", "search": "x"},
+        ),
+        (
+            "sela",
+            {"email": "a@b.c", "external_id": "e1", "phone_number": "+1", "user": 3},
+            {"email": "a@b.c", "external_id": "e1", "phone_number": "+1", "user": "3"},
+        ),
+        (
+            "autocalls",
+            {
+                "status": "completed",
+                "campaign_id": 2,
+                "date_from": "2025-01-01",
+                "date_to": "2025-12-31",
+                "phone_number": "555",
+            },
+            {
+                "status": "completed",
+                "campaign_id": "2",
+                "date_from": "2025-01-01",
+                "date_to": "2025-12-31",
+                "phone_number": "555",
+            },
+        ),
+        (
+            "teli",
+            {"group_id": "g1", "phone_number": "+15551234567"},
+            {"group_id": "g1", "phone_number": "+15551234567"},
+        ),
     ],
 )
-def test_filters_pass_through_under_the_api_names(emulator, run_tap, provider, filters, expected_params):
+def test_filters_pass_through_under_the_api_names(
+    emulator, run_tap, provider, filters, expected_params
+):
     run = run_tap(emulator.tap_config(providers=[provider], **{provider: filters}))
     assert run.returncode == 0, run.stderr
     sent = requests_of(emulator, provider)
@@ -134,8 +167,16 @@ def test_filters_pass_through_under_the_api_names(emulator, run_tap, provider, f
 @pytest.mark.parametrize("provider", ["flextell", "sela", "autocalls"])
 def test_following_next_urls_never_duplicates_a_parameter(emulator, run_tap, provider):
     run = run_tap(
-        emulator.tap_config(providers=[provider], max_concurrent_requests=1,
-                            **{provider: {"page_size": 10, "phone_number" if provider != "flextell" else "search": "5"}})
+        emulator.tap_config(
+            providers=[provider],
+            max_concurrent_requests=1,
+            **{
+                provider: {
+                    "page_size": 10,
+                    "phone_number" if provider != "flextell" else "search": "5",
+                }
+            },
+        )
     )
     assert run.returncode == 0, run.stderr
     sent = requests_of(emulator, provider)
@@ -150,6 +191,8 @@ def test_bad_config_sends_no_request(emulator, run_tap):
     config["sela"]["page_size"] = 5000
     run = run_tap(config)
     assert run.returncode == 1
-    assert run.errors[-2:] == ["sela.page_size is 5000: Sela takes 1 to 1000 leads per page.",
-                               "Config validation failed"]
+    assert run.errors[-2:] == [
+        "sela.page_size is 5000: Sela takes 1 to 1000 leads per page.",
+        "Config validation failed",
+    ]
     assert emulator.requests == []

@@ -25,32 +25,64 @@ def walk(paginator, bodies):
 
 
 def teli(page, total_pages, rows=1):
-    return {"success": True, "count": rows, "total": 9, "page": page, "page_size": 2,
-            "total_pages": total_pages, "leads": [{"unique_id": str(i)} for i in range(rows)]}
+    return {
+        "success": True,
+        "count": rows,
+        "total": 9,
+        "page": page,
+        "page_size": 2,
+        "total_pages": total_pages,
+        "leads": [{"unique_id": str(i)} for i in range(rows)],
+    }
 
 
 def nexus(page, has_next, total_pages=3):
-    return {"data": [{"id": "a"}], "pagination": {"page": page, "pageSize": 1, "total": 3,
-            "totalPages": total_pages, "hasNextPage": has_next, "hasPrevPage": page > 1}}
+    return {
+        "data": [{"id": "a"}],
+        "pagination": {
+            "page": page,
+            "pageSize": 1,
+            "total": 3,
+            "totalPages": total_pages,
+            "hasNextPage": has_next,
+            "hasPrevPage": page > 1,
+        },
+    }
 
 
 def flextell(page, last_page, next_url):
-    return {"data": [{"id": page}], "links": {"first": "x", "last": "y", "prev": None, "next": next_url},
-            "meta": {"current_page": page, "last_page": last_page, "per_page": 1, "total": last_page}}
+    return {
+        "data": [{"id": page}],
+        "links": {"first": "x", "last": "y", "prev": None, "next": next_url},
+        "meta": {"current_page": page, "last_page": last_page, "per_page": 1, "total": last_page},
+    }
 
 
 def autocalls(page, last_page, next_url):
-    return {"current_page": page, "data": [{"id": page}], "last_page": last_page,
-            "next_page_url": next_url, "per_page": 1, "total": last_page}
+    return {
+        "current_page": page,
+        "data": [{"id": page}],
+        "last_page": last_page,
+        "next_page_url": next_url,
+        "per_page": 1,
+        "total": last_page,
+    }
 
 
 def sela(count, next_url, rows=1):
-    return {"count": count, "next": next_url, "previous": None, "results": [{"id": i} for i in range(rows)]}
+    return {
+        "count": count,
+        "next": next_url,
+        "previous": None,
+        "results": [{"id": i} for i in range(rows)],
+    }
 
 
 class TestTotalPages:
     def test_walks_to_the_announced_last_page(self):
-        tokens, finished = walk(TotalPagesPaginator("Teli", 2), [teli(1, 3), teli(2, 3), teli(3, 3)])
+        tokens, finished = walk(
+            TotalPagesPaginator("Teli", 2), [teli(1, 3), teli(2, 3), teli(3, 3)]
+        )
         assert tokens == [2, 3]
         assert finished
 
@@ -72,13 +104,17 @@ class TestTotalPages:
 
 class TestHasNextPage:
     def test_stops_on_has_next_false_even_if_total_pages_said_more(self):
-        tokens, finished = walk(HasNextPagePaginator("Nexus ERP", 1), [nexus(1, True), nexus(2, False)])
+        tokens, finished = walk(
+            HasNextPagePaginator("Nexus ERP", 1), [nexus(1, True), nexus(2, False)]
+        )
         assert tokens == [2]
         assert finished
 
     def test_keeps_going_past_a_stale_total_pages(self):
         paginator = HasNextPagePaginator("Nexus ERP", 1)
-        tokens, finished = walk(paginator, [nexus(1, True, 1), nexus(2, True, 1), nexus(3, False, 1)])
+        tokens, finished = walk(
+            paginator, [nexus(1, True, 1), nexus(2, True, 1), nexus(3, False, 1)]
+        )
         assert tokens == [2, 3]
         assert finished
 
@@ -88,12 +124,21 @@ class TestHasNextPage:
             walk(HasNextPagePaginator("Nexus ERP", 1), bodies)
 
     def test_missing_flag_is_an_error(self):
-        with pytest.raises(PaginationError, match="without pagination.hasNextPage"):
+        with pytest.raises(PaginationError, match=r"without pagination\.hasNextPage"):
             walk(HasNextPagePaginator("Nexus ERP", 1), [{"data": [], "pagination": {}}])
 
     def test_empty_result(self):
-        body = {"data": [], "pagination": {"page": 1, "pageSize": 100, "total": 0, "totalPages": 0,
-                "hasNextPage": False, "hasPrevPage": False}}
+        body = {
+            "data": [],
+            "pagination": {
+                "page": 1,
+                "pageSize": 100,
+                "total": 0,
+                "totalPages": 0,
+                "hasNextPage": False,
+                "hasPrevPage": False,
+            },
+        }
         assert walk(HasNextPagePaginator("Nexus ERP", 100), [body]) == ([], True)
 
 
@@ -125,8 +170,12 @@ class TestNextUrlStyles:
 
     def test_drf_unwraps_the_documented_nested_envelope(self):
         inner = sela(1023, "https://api.trysela.com/api/leads/?page=2", rows=2)
-        body = {"count": 123, "next": "http://api.example.org/accounts/?page=4", "previous": None,
-                "results": [inner]}
+        body = {
+            "count": 123,
+            "next": "http://api.example.org/accounts/?page=4",
+            "previous": None,
+            "results": [inner],
+        }
         paginator = DrfPaginator("Sela", 2)
         page = Page(1, "u", body)
         assert [row["id"] for row in paginator.records(page)] == [0, 1]
@@ -135,7 +184,10 @@ class TestNextUrlStyles:
         assert paginator.announced_pages == 512
 
     def test_next_url_back_to_an_earlier_page_is_a_loop(self):
-        bodies = [autocalls(1, 3, "http://h/user/leads?page=2"), autocalls(2, 3, "http://h/user/leads?page=1")]
+        bodies = [
+            autocalls(1, 3, "http://h/user/leads?page=2"),
+            autocalls(2, 3, "http://h/user/leads?page=1"),
+        ]
         with pytest.raises(PaginationError, match="Autocalls pagination loops: after page 2"):
             walk(LaravelPaginator("Autocalls", 1), bodies)
 

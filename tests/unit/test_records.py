@@ -10,10 +10,22 @@ def shaper(stream):
 
 def test_flextell_is_converted_and_nested_objects_are_coerced():
     s = shaper("flextell_leads")
-    row = s.shape({"id": "7", "is_converted": "1", "updated_at": "2023-11-07T05:31:56Z",
-                   "status": {"id": "3", "is_terminal": "false", "name": "New"}, "country_id": 4.0})
-    assert row == {"id": 7, "is_converted": True, "updated_at": "2023-11-07T05:31:56.000000+00:00",
-                   "status": {"id": 3, "is_terminal": False, "name": "New"}, "country_id": 4}
+    row = s.shape(
+        {
+            "id": "7",
+            "is_converted": "1",
+            "updated_at": "2023-11-07T05:31:56Z",
+            "status": {"id": "3", "is_terminal": "false", "name": "New"},
+            "country_id": 4.0,
+        }
+    )
+    assert row == {
+        "id": 7,
+        "is_converted": True,
+        "updated_at": "2023-11-07T05:31:56.000000+00:00",
+        "status": {"id": 3, "is_terminal": False, "name": "New"},
+        "country_id": 4,
+    }
 
 
 def test_bad_timestamp_becomes_null_and_is_counted_once_per_field(caplog):
@@ -31,11 +43,18 @@ def test_bad_timestamp_becomes_null_and_is_counted_once_per_field(caplog):
 
 def test_autocalls_string_ids_and_nested_contact_timestamps():
     s = shaper("autocalls_leads")
-    row = s.shape({"id": "123", "variables": [{"k": "v"}],
-                   "secondary_contacts": [{"id": "2", "created_at": "2025-06-30 11:18:04"}]})
+    row = s.shape(
+        {
+            "id": "123",
+            "variables": [{"k": "v"}],
+            "secondary_contacts": [{"id": "2", "created_at": "2025-06-30 11:18:04"}],
+        }
+    )
     assert row["id"] == 123
     assert row["variables"] == [{"k": "v"}]
-    assert row["secondary_contacts"] == [{"id": 2, "created_at": "2025-06-30T11:18:04.000000+00:00"}]
+    assert row["secondary_contacts"] == [
+        {"id": 2, "created_at": "2025-06-30T11:18:04.000000+00:00"}
+    ]
 
 
 def test_free_form_objects_are_kept_whole():

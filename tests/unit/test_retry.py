@@ -1,5 +1,5 @@
-from email.utils import format_datetime
 from datetime import UTC, datetime
+from email.utils import format_datetime
 
 import pytest
 
@@ -13,7 +13,10 @@ NOW = 1_800_000_000.0
     ("headers", "expected"),
     [
         ({"Retry-After": "7"}, 7.0),
-        ({"Retry-After": format_datetime(datetime.fromtimestamp(NOW + 30, UTC), usegmt=True)}, 30.0),
+        (
+            {"Retry-After": format_datetime(datetime.fromtimestamp(NOW + 30, UTC), usegmt=True)},
+            30.0,
+        ),
         ({"Retry-After": "0"}, None),
         ({"Retry-After": "-5"}, None),
         ({"Retry-After": "soon"}, None),

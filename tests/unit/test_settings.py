@@ -17,8 +17,10 @@ TELI = {"api_key": "k-123456", "org_id": "o1"}
     [
         (
             {},
-            ["No provider is configured. Set at least one provider block: teli, nexus_erp, "
-             "flextell, sela, autocalls (in Meltano, for example teli.api_key and teli.org_id)."],
+            [
+                "No provider is configured. Set at least one provider block: teli, nexus_erp, "
+                "flextell, sela, autocalls (in Meltano, for example teli.api_key and teli.org_id)."
+            ],
         ),
         ({"teli": {}}, None),  # an empty block counts as not configured
         (
@@ -39,8 +41,10 @@ TELI = {"api_key": "k-123456", "org_id": "o1"}
         ),
         (
             {"nexus_erp": {"api_key": "sk_123456"}},
-            ["nexus_erp.api_url is missing: Nexus ERP has no public host, so set the base URL "
-             "of your instance, for example https://your-host."],
+            [
+                "nexus_erp.api_url is missing: Nexus ERP has no public host, so set the base URL "
+                "of your instance, for example https://your-host."
+            ],
         ),
         (
             {"autocalls": {"api_key": "a-123456", "date_from": "01/02/2025"}},
@@ -48,13 +52,17 @@ TELI = {"api_key": "k-123456", "org_id": "o1"}
         ),
         (
             {"teli": {**TELI, "page_sise": 10}},
-            ["teli.page_sise is not a Teli setting. Known settings: api_key, api_url, group_id, "
-             "org_id, page_size, phone_number, requests_per_second, user_id."],
+            [
+                "teli.page_sise is not a Teli setting. Known settings: api_key, api_url, group_id, "
+                "org_id, page_size, phone_number, requests_per_second, user_id."
+            ],
         ),
         (
             {"teli": TELI, "start_date": "yesterday"},
-            ["start_date 'yesterday' is not a date-time. Use RFC 3339, for example "
-             "2025-01-01T00:00:00Z."],
+            [
+                "start_date 'yesterday' is not a date-time. Use RFC 3339, for example "
+                "2025-01-01T00:00:00Z."
+            ],
         ),
         (
             {"teli": TELI, "max_concurrent_requests": 0},
@@ -86,8 +94,13 @@ def test_secrets_are_marked_secret_in_the_config_schema():
         for name, prop in spec["properties"].items()
         if prop.get("secret")
     )
-    assert secret == ["autocalls.api_key", "flextell.access_token", "nexus_erp.api_key",
-                      "sela.api_key", "teli.api_key"]
+    assert secret == [
+        "autocalls.api_key",
+        "flextell.access_token",
+        "nexus_erp.api_key",
+        "sela.api_key",
+        "teli.api_key",
+    ]
 
 
 def test_cli_fails_before_any_request_with_the_message_last(tmp_path):
@@ -95,7 +108,10 @@ def test_cli_fails_before_any_request_with_the_message_last(tmp_path):
     config.write_text(json.dumps({"nexus_erp": {"api_key": "sk_live_secret", "page_size": 101}}))
     result = subprocess.run(
         [sys.executable, "-m", "tap_leads", "--config", str(config)],
-        capture_output=True, text=True, timeout=60, check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert result.returncode == 1
     assert result.stdout == ""

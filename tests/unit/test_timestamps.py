@@ -19,7 +19,9 @@ def test_every_provider_format_becomes_fixed_width_utc(raw, expected):
     assert normalize_timestamp(raw) == expected
 
 
-@pytest.mark.parametrize("raw", ["025-02-28T15:09:03.122515-08:00", "", "02/28/2025 15:09", {}, 17, None])
+@pytest.mark.parametrize(
+    "raw", ["025-02-28T15:09:03.122515-08:00", "", "02/28/2025 15:09", {}, 17, None]
+)
 def test_unreadable_values_become_none(raw):
     assert normalize_timestamp(raw) is None
 
