@@ -62,7 +62,8 @@ class TapRun:
 
 
 def parse_messages(stdout: str) -> list[dict]:
-    return [json.loads(line) for line in stdout.splitlines() if line.strip()]
+    """Singer messages only: --about and --discover print other JSON."""
+    return [json.loads(line) for line in stdout.splitlines() if line.startswith('{"type":')]
 
 
 @pytest.fixture
