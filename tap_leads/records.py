@@ -84,34 +84,35 @@ class _Plan:
 
     def __init__(self, schema: dict, prefix: str) -> None:
         self.timestamps: list[tuple[str, str]] = []
-        self.allowed: dict[str, frozenset[type]] = {}
         self.fixes: dict[str, Fix] = {}
         self.objects: list[tuple[str, _Plan]] = []
         self.arrays: list[tuple[str, _Plan]] = []
         self.paths: dict[str, str] = {}
+        grouped: dict[frozenset[type], list[str]] = {}
         for key, prop in schema.get("properties", {}).items():
             path = self.paths[key] = f"{prefix}{key}"
             types = _types(prop)
             if "string" in types and prop.get("format") == "date-time":
                 self.timestamps.append((key, path))
-                self.allowed[key] = _ANY
-            elif "object" in types and prop.get("properties"):
+                continue
+            if "object" in types and prop.get("properties"):
                 self.objects.append((key, _Plan(prop, f"{path}.")))
-                self.allowed[key] = frozenset({dict, _NONE})
+                allowed, fix = frozenset({dict, _NONE}), _to_nothing
             elif "array" in types and prop.get("items", {}).get("properties"):
                 self.arrays.append((key, _Plan(prop["items"], f"{path}[].")))
-                self.allowed[key] = frozenset({list, _NONE})
+                allowed, fix = frozenset({list, _NONE}), _to_nothing
             elif types & {"object", "array"} or not types:
-                self.allowed[key] = _ANY
+                continue
             else:
-                name, allowed, fix = next(
+                _, allowed, fix = next(
                     (s for s in _SCALARS if s[0] in types), ("string", _ANY, _to_nothing)
                 )
-                self.allowed[key] = allowed
-                self.fixes[key] = fix
-        self.fixes.update(dict.fromkeys([k for k, _ in self.objects + self.arrays], _to_nothing))
+            grouped.setdefault(allowed, []).append(key)
+            self.fixes[key] = fix
+        #: Keys that share the same allowed types, checked together in one C-level pass.
+        self.groups = [(tuple(keys), allowed) for allowed, keys in grouped.items()]
         self.open = schema.get("additionalProperties", True) is not False
-        self.known = frozenset(self.allowed)
+        self.known = frozenset(schema.get("properties", {}))
 
 
 class RecordShaper:
@@ -137,14 +138,17 @@ class RecordShaper:
                 if normalized is None:
                     self.invalid_values[path] += 1
                 obj[key] = normalized
-        allowed = plan.allowed
-        wrong = [key for key, value in obj.items() if type(value) not in allowed.get(key, _ANY)]
-        for key in wrong:
-            fixed = plan.fixes[key](obj[key])
-            if fixed is _INVALID:
-                self.invalid_values[plan.paths[key]] += 1
-                fixed = None
-            obj[key] = fixed
+        get = obj.get
+        for keys, allowed in plan.groups:
+            if allowed.issuperset(map(type, map(get, keys))):
+                continue
+            for key in keys:
+                if type(get(key)) not in allowed:
+                    fixed = plan.fixes[key](obj[key])
+                    if fixed is _INVALID:
+                        self.invalid_values[plan.paths[key]] += 1
+                        fixed = None
+                    obj[key] = fixed
         for key, nested in plan.objects:
             value = obj.get(key)
             if value:
