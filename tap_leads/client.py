@@ -15,6 +15,7 @@ import backoff
 import orjson
 import requests
 from singer_sdk import RESTStream
+from singer_sdk.helpers._state import PROGRESS_MARKERS
 from singer_sdk.helpers._util import utc_now
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.singerlib import RecordMessage
@@ -332,6 +333,28 @@ class LeadsStream(RESTStream[PageToken]):
         self._pass_params = {}
         self.shaper.log_summary()
         progress.finish(repeats)
+        if repeats:
+            self._hold_bookmark(repeats)
+
+    def _hold_bookmark(self, repeats: int) -> None:
+        """Keep the previous bookmark after a run in which the list's order shifted.
+
+        A lead seen on two pages means the order moved while the pages were read
+        (Nexus ERP orders by a mutable next-call time), and a shift that repeats one
+        lead can skip another. Promoting this run's bookmark could then lose that lead
+        for good; keeping the previous one makes the next run read every change again.
+        """
+        markers = self.stream_state.get(PROGRESS_MARKERS) or {}
+        markers.pop("replication_key", None)
+        markers.pop("replication_key_value", None)
+        self.logger.warning(
+            "%s: the list's order changed while it was read (%d lead(s) appeared on two "
+            "pages), so another lead may have been skipped. The bookmark stays at %s so "
+            "that the next run reads every change again.",
+            self.name,
+            repeats,
+            self.stream_state.get("replication_key_value") or "its previous value (none)",
+        )
 
     def _pass_records(
         self, context: Context | None, ledger: KeyLedger, progress: _Progress
