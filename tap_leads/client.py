@@ -18,10 +18,10 @@ from singer_sdk import RESTStream
 from singer_sdk.helpers._state import PROGRESS_MARKERS
 from singer_sdk.helpers._util import utc_now
 from singer_sdk.helpers.conform import TypeConformanceLevel
-from singer_sdk.singerlib import RecordMessage
 from singer_sdk.streams.rest import HTTPRequest, PageContext
 
 from tap_leads.concurrency import AdaptiveWindow, PagePrefetcher, RateLimiter
+from tap_leads.output import BufferedMsgSpecWriter
 from tap_leads.errors import (
     AuthError,
     GaveUpError,
@@ -88,6 +88,8 @@ class LeadsStream(RESTStream[PageToken]):
         self.shaper = RecordShaper(self.schema, self.name, self.logger)
         self._retries = itertools.count(1)
         self._pass_params: dict[str, str] = {}
+        self._greatest_seen: str | None = None
+        self._extracted_at = utc_now().isoformat()
         self.retry_count = 0
 
     # ----- request building -------------------------------------------------
@@ -361,6 +363,7 @@ class LeadsStream(RESTStream[PageToken]):
     ) -> Iterator[dict[str, t.Any]]:
         key = self.primary_keys[0]
         for page, rows in self.pages(context):
+            self._extracted_at = utc_now().isoformat()
             fresh = 0
             for row in rows:
                 self.shaper.shape(row)
@@ -389,21 +392,46 @@ class LeadsStream(RESTStream[PageToken]):
             mask.values()
         )
 
-    def _generate_record_messages(self, record: dict) -> Iterator[RecordMessage]:
-        """The SDK's record messages, without its per-record selection walk when no field
-        is deselected (it costs about as much as everything else per record)."""
-        if not self._everything_selected:
-            yield from super()._generate_record_messages(record)
+    def _write_record_message(self, record: dict) -> None:
+        """Write the record's messages straight to the buffered writer.
+
+        The SDK walks every field for deselection and builds a message object per record;
+        when no field is deselected and the writer is ours, neither is needed.
+        """
+        writer = self._tap.message_writer
+        if (
+            not self._everything_selected
+            or self._stream_version is not None
+            or not isinstance(writer, BufferedMsgSpecWriter)
+        ):
+            super()._write_record_message(record)
             return
         for stream_map in self.stream_maps:
             mapped = stream_map.transform(record)
             if mapped is not None:
-                yield RecordMessage(
-                    stream=stream_map.stream_alias,
-                    record=mapped,
-                    version=self._stream_version,
-                    time_extracted=utc_now(),
-                )
+                writer.write_record(stream_map.stream_alias, mapped, self._extracted_at)
+        self.state_manager.is_flushed = False
+
+    def _process_record(
+        self, record: dict, child_context: t.Any = None, partition_context: t.Any = None
+    ) -> None:
+        # Lead streams have no child streams and no partitions: nothing to do per record.
+        if self.child_streams or partition_context:
+            super()._process_record(record, child_context, partition_context)
+
+    def _increment_stream_state(
+        self, latest_record: dict, *, context: Context | None = None
+    ) -> None:
+        """Hand the SDK only records that raise the bookmark.
+
+        The SDK keeps the greatest value anyway, but its bookkeeping per record costs as
+        much as shaping the record. Values are fixed-width UTC strings, so comparing them
+        orders them in time.
+        """
+        value = latest_record.get(self.replication_key) if self.replication_key else None
+        if value is not None and (self._greatest_seen is None or value > self._greatest_seen):
+            self._greatest_seen = value
+            super()._increment_stream_state(latest_record, context=context)
 
     # ----- replication ------------------------------------------------------
 

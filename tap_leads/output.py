@@ -35,6 +35,18 @@ class BufferedMsgSpecWriter(MsgSpecWriter):
         if not isinstance(message, RecordMessage) or len(buffer) >= _CHUNK:
             self.flush(force=not isinstance(message, RecordMessage))
 
+    def write_record(self, stream: str, record: dict, time_extracted: str) -> None:
+        """A RECORD message without building the SDK's message object first."""
+        buffer = self._buffer
+        encoder.encode_into(
+            {"type": "RECORD", "stream": stream, "record": record, "time_extracted": time_extracted},
+            buffer,
+            -1,
+        )
+        buffer.extend(b"\n")
+        if len(buffer) >= _CHUNK:
+            self.flush(force=False)
+
     def flush(self, *, force: bool = True) -> None:
         try:
             if self._buffer:

@@ -47,5 +47,10 @@ def normalize_timestamp(value: object) -> str | None:
     # converting through datetime arithmetic on every timestamp of every lead.
     offset = parsed.utcoffset()
     if (offset is None or offset == _ZERO) and len(value) >= 19 and value[16] == ":":
+        if value[10] == "T" and value[19:20] == ".":
+            if len(value) == 32 and value[26:] == "+00:00":
+                return value
+            if len(value) == 26:
+                return value + "+00:00"
         return f"{value[:10]}T{value[11:19]}.{parsed.microsecond:06d}+00:00"
     return format_timestamp(parsed if offset is not None else parsed.replace(tzinfo=UTC))

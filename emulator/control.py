@@ -1,0 +1,95 @@
+"""The /_control/ endpoints, for driving a running emulator from another process.
+
+GET  /_control/requests      the request log
+GET  /_control/config        a complete tap config
+POST /_control/faults        {"provider": "sela", "kind": "rate_limit", "times": 2, ...},
+                             {"provider": "teli", "latency_ms": 50}, {"latency_ms": 50},
+                             {"clear": true}, or a list of these
+POST /_control/reset         back to the state at start: seeded data, no faults, empty log
+POST /_control/touch         {"provider": "sela", "ids": [28001], "when": "2026-11-01T00:00:00Z"}
+POST /_control/add           {"provider": "autocalls", "n": 5}
+POST /_control/soft_delete   {"ids": [3, 4]}
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from .providers import PROVIDERS
+from .wire import Request, Response, json_response
+
+if TYPE_CHECKING:
+    from .server import LeadsEmulator
+
+
+def handle(emulator: LeadsEmulator, request: Request, body: bytes) -> Response:
+    action = request.path.removeprefix("/_control/")
+    try:
+        payload = orjson.loads(body) if body else {}
+        if request.method == "GET" and action == "requests":
+            return json_response(200, [record.as_json() for record in emulator.requests])
+        if request.method == "GET" and action == "config":
+            return json_response(200, emulator.tap_config())
+        if request.method != "POST" or action not in _ACTIONS:
+            return json_response(404, {"error": f"no control endpoint {request.method} {action}"})
+        return json_response(200, _ACTIONS[action](emulator, payload))
+    except (ValueError, KeyError, TypeError) as exc:
+        return json_response(400, {"error": str(exc)})
+
+
+def _faults(emulator: LeadsEmulator, payload: Any) -> dict[str, Any]:
+    for item in payload if isinstance(payload, list) else [payload]:
+        options = dict(item)
+        provider = options.pop("provider", None)
+        if options.pop("clear", False):
+            emulator.clear_faults()
+        elif "latency_ms" in options and provider is None:
+            emulator.latency_ms = float(options["latency_ms"])
+        elif "latency_ms" in options:
+            emulator.faults(provider).latency_ms = float(options["latency_ms"])
+        else:
+            emulator.faults(provider).add(options.pop("kind"), **options)
+    return {
+        "latency_ms": emulator.latency_ms,
+        "providers": {
+            name: {
+                "latency_ms": emulator.faults(name).latency_ms,
+                "pending": [asdict(fault) for fault in emulator.faults(name).pending],
+            }
+            for name in PROVIDERS
+        },
+    }
+
+
+def _reset(emulator: LeadsEmulator, payload: Any) -> dict[str, Any]:
+    emulator.reset()
+    return {"reset": True}
+
+
+def _touch(emulator: LeadsEmulator, payload: Any) -> dict[str, Any]:
+    when = datetime.fromisoformat(payload["when"]) if payload.get("when") else None
+    touched = emulator.touch(payload["provider"], payload["ids"], when)
+    return {"touched": len(touched)}
+
+
+def _add(emulator: LeadsEmulator, payload: Any) -> dict[str, Any]:
+    provider = payload["provider"]
+    key = emulator.primary_key(provider)
+    return {"added": [lead[key] for lead in emulator.add(provider, int(payload["n"]))]}
+
+
+def _soft_delete(emulator: LeadsEmulator, payload: Any) -> dict[str, Any]:
+    return {"deleted": len(emulator.soft_delete(payload["ids"]))}
+
+
+_ACTIONS = {
+    "faults": _faults,
+    "reset": _reset,
+    "touch": _touch,
+    "add": _add,
+    "soft_delete": _soft_delete,
+}

@@ -1,0 +1,226 @@
+"""LeadsEmulator: the five providers' list-leads APIs on one local port."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Self
+
+from . import control
+from .data import TeliWorld, make_world
+from .faults import ProviderFaults
+from .http_server import Listener, pause
+from .providers import API_PATHS, APIS, PROVIDERS, ProviderAPI
+from .store import Dataset, Lead
+from .wire import Request, Response, json_response
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    provider: str | None  # None for paths outside every provider's prefix
+    method: str
+    path: str
+    query: list[tuple[str, str]]
+    headers: dict[str, str]  # lower-case names
+    time: float  # time.monotonic() when the request was read
+    status: int  # 0 when the connection was dropped without an answer
+
+    def as_json(self) -> dict[str, Any]:
+        return {**self.__dict__, "query": [list(pair) for pair in self.query]}
+
+
+class LeadsEmulator:
+    """Serves Teli, Nexus ERP, Flextell, Sela and Autocalls from seeded data.
+
+    leads_per_provider sets every provider's dataset size; `leads` overrides it per provider.
+    latency_ms delays every provider response; faults(provider).latency_ms adds to it.
+    """
+
+    def __init__(
+        self,
+        leads_per_provider: int = 200,
+        seed: int = 7,
+        latency_ms: float = 0,
+        *,
+        leads: dict[str, int] | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        unknown = set(leads or {}) - set(PROVIDERS)
+        if unknown:
+            raise ValueError(f"unknown providers {sorted(unknown)}; expected {list(PROVIDERS)}")
+        self.seed = seed
+        self.latency_ms = self._initial_latency_ms = latency_ms
+        self.host, self.port = host, port
+        self._sizes = {name: (leads or {}).get(name, leads_per_provider) for name in PROVIDERS}
+        self._faults = {name: ProviderFaults(name) for name in PROVIDERS}
+        self._apis: dict[str, ProviderAPI] = {}
+        self._log: list[RecordedRequest] = []
+        self._log_lock = threading.Lock()
+        self._listener: Listener | None = None
+        self.reset_data()
+
+    # Lifecycle
+
+    def start(self) -> Self:
+        if self._listener is None:
+            self._listener = Listener(self.host, self.port, self.dispatch)
+        return self
+
+    def stop(self) -> None:
+        if self._listener is not None:
+            self._listener.close()
+            self._listener = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        if self._listener is None:
+            raise RuntimeError("the emulator is not running; call start() first")
+        return self._listener.url
+
+    # Configuration for a client
+
+    def api_url(self, provider: str) -> str:
+        return self.url + API_PATHS[self._known(provider)]
+
+    def credentials(self, provider: str) -> dict[str, str]:
+        return dict(self._apis[self._known(provider)].secrets)
+
+    def tap_config(
+        self, providers: Iterable[str] | None = None, **overrides: Any
+    ) -> dict[str, Any]:
+        """A complete tap config for these providers (default all five). An override named after
+        a provider and holding a dict is merged into that provider's block; others are top-level."""
+        config: dict[str, Any] = {
+            name: {**self.credentials(name), "api_url": self.api_url(name)}
+            for name in (PROVIDERS if providers is None else providers)
+        }
+        for key, value in overrides.items():
+            if isinstance(value, dict) and isinstance(config.get(key), dict):
+                config[key].update(value)
+            else:
+                config[key] = value
+        return config
+
+    # Data
+
+    def primary_key(self, provider: str) -> str:
+        """The field that identifies a lead: what touch() and soft_delete() take."""
+        return self._dataset(provider).world.key
+
+    def teli_user_unique_id(self, user_id: str) -> str:
+        """The unique_id (what the user_id filter takes) of the Teli user whose UUID id a lead
+        carries in its user_id field."""
+        world = self._dataset("teli").world
+        assert isinstance(world, TeliWorld)
+        for user in world.users:
+            if user["id"] == user_id:
+                return user["unique_id"]
+        raise KeyError(f"no Teli user with id {user_id!r}")
+
+    def leads(self, provider: str) -> list[Lead]:
+        """The leads a filterless listing returns, in creation order. The dicts are the
+        emulator's own: read them, change them only through touch/add/soft_delete."""
+        dataset = self._dataset(provider)
+        with dataset.lock:
+            return list(dataset.live)
+
+    def trashed(self, provider: str = "flextell") -> list[Lead]:
+        dataset = self._dataset(provider)
+        with dataset.lock:
+            return list(dataset.trashed)
+
+    def touch(self, provider: str, ids: Iterable[Any], when: datetime | None = None) -> list[Lead]:
+        """Set the replication key of these leads (by primary key) to `when`, default now; two
+        calls without `when` always get strictly increasing values."""
+        return self._dataset(provider).touch(ids, when)
+
+    def add(self, provider: str, n: int) -> list[Lead]:
+        """Append n new leads, created now."""
+        return self._dataset(provider).add(n)
+
+    def soft_delete(self, ids: Iterable[Any], provider: str = "flextell") -> list[Lead]:
+        """Move these leads to the trash, with deleted_at (and updated_at) set to now."""
+        return self._dataset(provider).soft_delete(ids)
+
+    def reset(self) -> None:
+        """Back to the state at construction: seeded data, no faults, an empty request log."""
+        self.reset_data()
+        self.clear_faults()
+        self.clear_requests()
+        self.latency_ms = self._initial_latency_ms
+
+    def reset_data(self) -> None:
+        """Back to the seeded datasets."""
+        for name in PROVIDERS:
+            dataset = Dataset(make_world(name, self.seed), self._sizes[name])
+            self._apis[name] = APIS[name](dataset, self._faults[name])
+
+    # Faults
+
+    def faults(self, provider: str) -> ProviderFaults:
+        return self._faults[self._known(provider)]
+
+    def clear_faults(self) -> None:
+        for faults in self._faults.values():
+            faults.clear()
+
+    # Request log
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        with self._log_lock:
+            return list(self._log)
+
+    def clear_requests(self) -> None:
+        with self._log_lock:
+            self._log.clear()
+
+    # Serving
+
+    def dispatch(self, request: Request, body: bytes) -> Response:
+        received = time.monotonic()
+        if request.path.startswith("/_control/"):
+            return control.handle(self, request, body)
+        name = request.path.split("/", 2)[1]
+        api = self._apis.get(name)
+        if api is None:
+            response = json_response(404, {"error": "Not found", "providers": API_PATHS})
+        else:
+            response = api.handle(request, request.path[len(name) + 1 :])
+            pause(self.latency_ms + self._faults[name].latency_ms)
+        record = RecordedRequest(
+            provider=None if api is None else name,
+            method=request.method,
+            path=request.path,
+            query=request.query,
+            headers=request.headers,
+            time=received,
+            status=0 if response.drop else response.status,
+        )
+        with self._log_lock:
+            self._log.append(record)
+        return response
+
+    def _dataset(self, provider: str) -> Dataset:
+        return self._apis[self._known(provider)].dataset
+
+    def _known(self, provider: str) -> str:
+        if provider not in APIS:
+            raise ValueError(f"unknown provider {provider!r}; expected one of {list(PROVIDERS)}")
+        return provider
