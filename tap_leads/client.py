@@ -21,7 +21,6 @@ from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.streams.rest import HTTPRequest, PageContext
 
 from tap_leads.concurrency import AdaptiveWindow, PagePrefetcher, RateLimiter
-from tap_leads.output import BufferedMsgSpecWriter
 from tap_leads.errors import (
     AuthError,
     GaveUpError,
@@ -30,6 +29,7 @@ from tap_leads.errors import (
     TransientError,
     error_detail,
 )
+from tap_leads.output import BufferedMsgSpecWriter
 from tap_leads.pagination import EnvelopePaginator, Page, PageToken
 from tap_leads.records import KeyLedger, RecordShaper
 from tap_leads.retry import RETRYABLE_STATUSES, RetryPolicy, retry_after_seconds

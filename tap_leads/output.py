@@ -38,11 +38,9 @@ class BufferedMsgSpecWriter(MsgSpecWriter):
     def write_record(self, stream: str, record: dict, time_extracted: str) -> None:
         """A RECORD message without building the SDK's message object first."""
         buffer = self._buffer
-        encoder.encode_into(
-            {"type": "RECORD", "stream": stream, "record": record, "time_extracted": time_extracted},
-            buffer,
-            -1,
-        )
+        message = {"type": "RECORD", "stream": stream, "record": record}
+        message["time_extracted"] = time_extracted
+        encoder.encode_into(message, buffer, -1)
         buffer.extend(b"\n")
         if len(buffer) >= _CHUNK:
             self.flush(force=False)
