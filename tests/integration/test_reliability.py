@@ -294,3 +294,23 @@ def test_no_secret_is_ever_printed(emulator, run_tap):
     for secret in secrets:
         for output in outputs:
             assert secret not in output
+
+
+def test_requests_per_second_caps_the_request_rate(emulator, run_tap):
+    run = run_tap(
+        emulator.tap_config(
+            providers=["autocalls"], autocalls={"page_size": 10, "requests_per_second": 20}
+        )
+    )
+    assert run.returncode == 0, run.stderr
+    starts = sorted(r.time for r in emulator.requests)
+    assert len(starts) == 12
+    assert starts[-1] - starts[0] >= 11 / 20 - 0.02
+
+
+def test_a_429_shrinks_the_window_and_loses_nothing(emulator, run_tap):
+    emulator.faults("teli").rate_limit(retry_after=1, times=3)
+    run = run_tap(emulator.tap_config(providers=["teli"], teli={"page_size": 10}))
+    assert run.returncode == 0, run.stderr
+    assert_all_leads_once(run, emulator, "teli")
+    assert [r.status for r in emulator.requests].count(429) == 3
