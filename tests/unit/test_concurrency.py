@@ -21,7 +21,7 @@ def test_window_halves_on_throttling_and_grows_back_one_step_at_a_time():
     for _ in range(12):
         window.succeeded()
         sizes.append(window.size)
-    assert sizes == [2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 4]
+    assert sizes == [2, 2, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5]
     for _ in range(100):
         window.succeeded()
     assert window.size == 8
