@@ -41,7 +41,6 @@ if t.TYPE_CHECKING:
     from singer_sdk import Tap
     from singer_sdk.helpers.types import Context
 
-PROGRESS_INTERVAL_SECONDS = 5.0
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
@@ -87,6 +86,7 @@ class LeadsStream(RESTStream[PageToken]):
         self.requests_session.mount("https://", adapter)
         self.shaper = RecordShaper(self.schema, self.name, self.logger)
         self._retries = itertools.count(1)
+        self.emitted = 0
         self._pass_params: dict[str, str] = {}
         self._greatest_seen: str | None = None
         self._extracted_at = utc_now().isoformat()
@@ -194,6 +194,11 @@ class LeadsStream(RESTStream[PageToken]):
         )
         try:
             response = self.requests_session.send(prepared, timeout=self.timeout)
+        except requests.exceptions.SSLError as exc:
+            raise ProviderError(
+                f"{self.label}: the TLS handshake with {urlsplit(self.url_base).netloc} failed "
+                f"({_short_reason(exc)}). Check {self.provider}.api_url: the scheme and host."
+            ) from exc
         except requests.Timeout as exc:
             raise TransientError(f"no answer within request_timeout ({self.timeout} s)") from exc
         except (
@@ -439,11 +444,13 @@ class LeadsStream(RESTStream[PageToken]):
         """Emit only leads changed at or after the bookmark (or start_date) less lookback."""
         threshold = self._threshold(context)
         if threshold is None:
+            self.emitted += 1
             return row
         changed = self.changed_at(row)
         # A lead whose change time cannot be read is emitted: never lose a lead.
         if changed is not None and changed < threshold:
             return None
+        self.emitted += 1
         return row
 
     def changed_at(self, row: dict) -> datetime | None:
@@ -468,6 +475,7 @@ class _Progress:
 
     def __init__(self, stream: LeadsStream) -> None:
         self.stream = stream
+        self.interval = float(stream.config.get("progress_interval_seconds", 5))
         self.started = self.last_report = time.monotonic()
         self.pages = self.rows = 0
 
@@ -475,7 +483,7 @@ class _Progress:
         self.pages += 1
         self.rows += rows
         now = time.monotonic()
-        if now - self.last_report >= PROGRESS_INTERVAL_SECONDS:
+        if now - self.last_report >= self.interval:
             self.last_report = now
             self._log("progress", now)
 
@@ -485,11 +493,12 @@ class _Progress:
     def _log(self, what: str, now: float, extra: str = "") -> None:
         elapsed = max(now - self.started, 1e-9)
         self.stream.logger.info(
-            "%s %s: %d page(s), %d lead(s) read, %.0f leads/s, %d retr%s%s, %.1f s.",
+            "%s %s: %d page(s), %d lead(s) read, %d emitted, %.0f leads/s, %d retr%s%s, %.1f s.",
             self.stream.name,
             what,
             self.pages,
             self.rows,
+            self.stream.emitted,
             self.rows / elapsed,
             self.stream.retry_count,
             "y" if self.stream.retry_count == 1 else "ies",

@@ -257,6 +257,12 @@ CONFIG_SCHEMA: dict = th.PropertiesList(
         ),
     ),
     th.Property(
+        "progress_interval_seconds",
+        th.NumberType(nullable=True),
+        default=5,
+        description="Seconds between the progress lines each stream logs while it runs.",
+    ),
+    th.Property(
         "backoff_base_seconds",
         th.NumberType(nullable=True),
         default=1.0,
@@ -310,9 +316,10 @@ def _check_globals(config: t.Mapping[str, t.Any]) -> list[str]:
     lookback = config.get("lookback_window_seconds")
     if lookback is not None and not (_is_int(lookback) and lookback >= 0):
         errors.append(f"lookback_window_seconds is {lookback!r}: it must be 0 or more.")
-    backoff_base = config.get("backoff_base_seconds")
-    if backoff_base is not None and not (_is_number(backoff_base) and backoff_base > 0):
-        errors.append(f"backoff_base_seconds is {backoff_base!r}: it must be above 0.")
+    for name in ("backoff_base_seconds", "progress_interval_seconds"):
+        value = config.get(name)
+        if value is not None and not (_is_number(value) and value > 0):
+            errors.append(f"{name} is {value!r}: it must be above 0.")
     return errors
 
 

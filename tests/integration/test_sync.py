@@ -204,3 +204,25 @@ def test_bad_config_sends_no_request(emulator, run_tap):
         "Config validation failed",
     ]
     assert emulator.requests == []
+
+
+def test_progress_lines_while_running_and_a_summary_per_stream(emulator, run_tap):
+    emulator.faults("sela").latency_ms = 60
+    emulator.faults("sela").server_error(503, page=2)
+    run = run_tap(
+        emulator.tap_config(
+            providers=["sela", "teli"],
+            progress_interval_seconds=0.2,
+            max_concurrent_requests=1,
+            sela={"page_size": 10},
+        )
+    )
+    assert run.returncode == 0, run.stderr
+    lines = [line.split("| ")[-1] for line in run.stderr.splitlines() if "| INFO" in line]
+    progress = [line for line in lines if line.startswith("sela_leads progress:")]
+    assert len(progress) >= 2
+    [done] = [line for line in lines if line.startswith("sela_leads done:")]
+    assert done.startswith("sela_leads done: 12 page(s), 120 lead(s) read, 120 emitted, ")
+    assert ", 1 retry, 0 repeat(s) dropped, " in done
+    [teli_done] = [line for line in lines if line.startswith("teli_leads done:")]
+    assert teli_done.startswith("teli_leads done: 1 page(s), 120 lead(s) read, 120 emitted, ")
