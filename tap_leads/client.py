@@ -33,6 +33,7 @@ from tap_leads.output import BufferedMsgSpecWriter
 from tap_leads.pagination import EnvelopePaginator, Page, PageToken
 from tap_leads.records import KeyLedger, RecordShaper
 from tap_leads.retry import RETRYABLE_STATUSES, RetryPolicy, retry_after_seconds
+from tap_leads.settings import as_number
 from tap_leads.timestamps import parse_timestamp
 
 if t.TYPE_CHECKING:
@@ -75,16 +76,22 @@ class LeadsStream(RESTStream[PageToken]):
         self.settings: dict[str, t.Any] = dict(settings[self.provider])
         self.retry_policy = RetryPolicy(
             max_tries=int(settings.get("max_tries", 8)),
-            base_seconds=float(settings.get("backoff_base_seconds", 1.0)),
+            base_seconds=as_number(settings.get("backoff_base_seconds")) or 1.0,
             max_wait_seconds=float(settings.get("max_retry_wait", 300)),
         )
         self.window = AdaptiveWindow(int(settings.get("max_concurrent_requests", 8)))
-        rate = self.settings.get("requests_per_second")
-        self.limiter = RateLimiter(float(rate) if rate else None)
+        self.limiter = RateLimiter(as_number(self.settings.get("requests_per_second")))
         adapter = requests.adapters.HTTPAdapter(pool_maxsize=self.window.limit)
         self.requests_session.mount("http://", adapter)
         self.requests_session.mount("https://", adapter)
-        self.shaper = RecordShaper(self.schema, self.name, self.logger)
+        self.shaper = RecordShaper(
+            self.schema,
+            self.name,
+            self.logger,
+            # The SDK's flattening keeps `"status": null` as a key its flattened schema
+            # lacks, which strict targets reject; an absent key flattens to null columns.
+            omit_null_objects=bool(settings.get("flattening_enabled")),
+        )
         self._retries = itertools.count(1)
         self.emitted = 0
         self._pass_params: dict[str, str] = {}
@@ -475,7 +482,7 @@ class _Progress:
 
     def __init__(self, stream: LeadsStream) -> None:
         self.stream = stream
-        self.interval = float(stream.config.get("progress_interval_seconds", 5))
+        self.interval = as_number(stream.config.get("progress_interval_seconds")) or 5.0
         self.started = self.last_report = time.monotonic()
         self.pages = self.rows = 0
 

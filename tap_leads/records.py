@@ -118,7 +118,15 @@ class _Plan:
 class RecordShaper:
     """Coerce one record (and its nested objects) to the stream's schema, in place."""
 
-    def __init__(self, schema: dict, stream_name: str, logger: logging.Logger) -> None:
+    def __init__(
+        self,
+        schema: dict,
+        stream_name: str,
+        logger: logging.Logger,
+        *,
+        omit_null_objects: bool = False,
+    ) -> None:
+        self.omit_null_objects = omit_null_objects
         self.stream_name = stream_name
         self.logger = logger
         self.invalid_values: Counter[str] = Counter()
@@ -153,6 +161,8 @@ class RecordShaper:
             value = obj.get(key)
             if value:
                 self._apply(value, nested)
+            elif value is None and self.omit_null_objects:
+                obj.pop(key, None)
         for key, nested in plan.arrays:
             for item in obj.get(key) or ():
                 if isinstance(item, dict):

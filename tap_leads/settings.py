@@ -13,6 +13,9 @@ from singer_sdk import typing as th
 from tap_leads.timestamps import parse_timestamp
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# Meltano passes decimal settings as text (its `decimal` kind cannot be set from the
+# environment), so decimals are accepted as numbers or as numeric strings.
+_DECIMAL = th.CustomType({"type": ["number", "string", "null"]})
 
 
 @dataclass(frozen=True)
@@ -76,7 +79,7 @@ class ProviderSettings:
             ),
             th.Property(
                 "requests_per_second",
-                th.NumberType(nullable=True),
+                _DECIMAL,
                 description=f"Cap on requests per second sent to {self.label}. No cap by default.",
             ),
             *self.extras,
@@ -258,13 +261,13 @@ CONFIG_SCHEMA: dict = th.PropertiesList(
     ),
     th.Property(
         "progress_interval_seconds",
-        th.NumberType(nullable=True),
+        _DECIMAL,
         default=5,
         description="Seconds between the progress lines each stream logs while it runs.",
     ),
     th.Property(
         "backoff_base_seconds",
-        th.NumberType(nullable=True),
+        _DECIMAL,
         default=1.0,
         description=(
             "First step of the exponential backoff between retries, in seconds; "
@@ -318,7 +321,7 @@ def _check_globals(config: t.Mapping[str, t.Any]) -> list[str]:
         errors.append(f"lookback_window_seconds is {lookback!r}: it must be 0 or more.")
     for name in ("backoff_base_seconds", "progress_interval_seconds"):
         value = config.get(name)
-        if value is not None and not (_is_number(value) and value > 0):
+        if value is not None and not (as_number(value) or 0) > 0:
             errors.append(f"{name} is {value!r}: it must be above 0.")
     return errors
 
@@ -353,7 +356,7 @@ def _check_provider(provider: ProviderSettings, block: dict) -> list[str]:
             f"{provider.max_page_size} leads per page."
         )
     rate = block.get("requests_per_second")
-    if rate is not None and not (_is_number(rate) and rate > 0):
+    if rate is not None and not (as_number(rate) or 0) > 0:
         errors.append(f"{key}.requests_per_second is {rate!r}: it must be above 0.")
     for name in ("date_from", "date_to"):
         value = block.get(name)
@@ -372,9 +375,18 @@ def _is_int(value: t.Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _is_number(value: t.Any) -> bool:
-    # The SDK reads JSON config numbers as Decimal.
-    return isinstance(value, (int, float, Decimal)) and not isinstance(value, bool)
+def as_number(value: t.Any) -> float | None:
+    """A decimal setting as a float: JSON numbers (read as Decimal) or numeric text."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float, Decimal)):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value.strip())
+        except ValueError:
+            return None
+    return None
 
 
 def secret_values(config: t.Mapping[str, t.Any]) -> list[str]:

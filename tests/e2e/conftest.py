@@ -1,8 +1,10 @@
 """End-to-end fixtures: Meltano installed once per session, the emulator, and runners.
 
 Meltano lives in .venv-meltano and its plugins in .meltano/ (both kept between
-sessions, so only the first session pays for the installation). Every Meltano call
-gets its own system database, so state never leaks from one test to another.
+sessions, so only the first session pays for the installation). Every test gets a
+Meltano system directory of its own (run files, logs, system database and state) that
+shares only the installed plugins: Meltano writes a plugin's config, catalog and state
+to fixed paths in .meltano/run/, so two runs of one project would otherwise collide.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from tap_leads.timestamps import parse_timestamp
 
 REPO = Path(__file__).resolve().parents[2]
 MELTANO = REPO / ".venv-meltano" / "bin" / "meltano"
+# The tap as installed in the virtualenv that runs the tests.
+TAP = Path(sys.executable).with_name("tap-leads")
 LOADERS = REPO / ".meltano" / "loaders"
 PROVIDERS = ("teli", "nexus_erp", "flextell", "sela", "autocalls")
 STREAMS = {provider: f"{provider}_leads" for provider in PROVIDERS}
@@ -111,6 +115,9 @@ def run_logged(
         except subprocess.TimeoutExpired:
             _kill_group(process)
             pytest.fail(f"{' '.join(command)} ran over {timeout} s; log: {log}")
+        except BaseException:
+            _kill_group(process)
+            raise
     return Completed(returncode, log, time.monotonic() - started)
 
 
@@ -131,12 +138,22 @@ def clean_environ() -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def install_lock() -> Iterator[None]:
-    """Held while anything installs into .meltano/, which parallel test workers share."""
+def plugins_lock(*, exclusive: bool = False) -> Iterator[None]:
+    """Shared while plugins run, exclusive while they are installed (parallel workers)."""
     (REPO / ".meltano").mkdir(exist_ok=True)
-    with (REPO / ".meltano" / ".e2e-install.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with (REPO / ".meltano" / ".e2e-plugins.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
         yield
+
+
+def meltano_environ(workdir: Path) -> dict[str, str]:
+    """A clean environment whose Meltano system directory is private to `workdir`."""
+    sys_dir = workdir / ".meltano"
+    if not sys_dir.exists():
+        sys_dir.mkdir()
+        for kind in ("extractors", "loaders"):
+            (sys_dir / kind).symlink_to(REPO / ".meltano" / kind, target_is_directory=True)
+    return {**clean_environ(), "MELTANO_SYS_DIR_ROOT": str(sys_dir)}
 
 
 @pytest.fixture(scope="session")
@@ -144,7 +161,7 @@ def meltano_installed(tmp_path_factory) -> float:
     """Meltano and every plugin of meltano.yml installed; returns the seconds it took."""
     log = tmp_path_factory.mktemp("install") / "meltano-install.log"
     env = {**clean_environ(), "PYTHON": sys.executable}
-    with install_lock():
+    with plugins_lock(exclusive=True):
         result = run_logged(
             [str(REPO / "scripts" / "meltano-install")], log, env=env, timeout=INSTALL_TIMEOUT
         )
@@ -161,13 +178,12 @@ def emu():
 
 
 class MeltanoProject:
-    """`meltano` calls on the repository's project, with a private system database."""
+    """`meltano` calls on the repository's project, with a private system directory."""
 
     def __init__(self, workdir: Path, emulator: LeadsEmulator, **tap_overrides) -> None:
         self.workdir = workdir
         self.calls = 0
-        self.env = clean_environ()
-        self.env["MELTANO_DATABASE_URI"] = f"sqlite:///{workdir / 'meltano.db'}"
+        self.env = meltano_environ(workdir)
         self.configure_tap(emulator, **tap_overrides)
 
     def configure_tap(self, emulator: LeadsEmulator, providers=None, **overrides) -> None:
@@ -180,21 +196,25 @@ class MeltanoProject:
         self.calls += 1
         log = self.workdir / f"meltano-{self.calls}-{args[0]}.log"
         project = (REPO / "meltano.yml").read_bytes()
-        result = run_logged([str(MELTANO), *args], log, env={**self.env, **env}, timeout=timeout)
+        with plugins_lock():
+            result = run_logged(
+                [str(MELTANO), *args], log, env={**self.env, **env}, timeout=timeout
+            )
         assert (REPO / "meltano.yml").read_bytes() == project, "meltano rewrote meltano.yml"
         return result
 
     def output(self, *args: str, timeout: float = 300) -> str:
         """Standard output of a quick command such as `meltano state get`."""
-        completed = subprocess.run(
-            [str(MELTANO), *args],
-            capture_output=True,
-            text=True,
-            env=self.env,
-            cwd=REPO,
-            timeout=timeout,
-            check=False,
-        )
+        with plugins_lock():
+            completed = subprocess.run(
+                [str(MELTANO), *args],
+                capture_output=True,
+                text=True,
+                env=self.env,
+                cwd=REPO,
+                timeout=timeout,
+                check=False,
+            )
         assert completed.returncode == 0, completed.stderr[-3000:]
         return completed.stdout
 

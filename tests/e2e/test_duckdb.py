@@ -12,7 +12,7 @@ from tests.e2e.conftest import (
     REPO,
     STREAMS,
     clean_environ,
-    install_lock,
+    plugins_lock,
     primary_key,
     run_logged,
 )
@@ -46,7 +46,7 @@ def test_demo_script(meltano_installed, tmp_path):
     env = {**clean_environ(), "DEMO_LEADS": str(DEMO_LEADS)}
     for attempt in (1, 2):
         log = tmp_path / f"demo-{attempt}.log"
-        with install_lock():
+        with plugins_lock(exclusive=True):
             result = run_logged(
                 [str(REPO / "scripts" / "demo")], log, env=env, timeout=DEMO_TIMEOUT
             )

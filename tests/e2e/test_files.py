@@ -5,12 +5,19 @@ from __future__ import annotations
 import csv
 import json
 import subprocess
-import sys
 
 import pytest
 
 from tap_leads.timestamps import normalize_timestamp, parse_timestamp
-from tests.e2e.conftest import LOADERS, PROVIDERS, REPO, STREAMS, primary_key, read_jsonl
+from tests.e2e.conftest import (
+    LOADERS,
+    PROVIDERS,
+    STREAMS,
+    TAP,
+    plugins_lock,
+    primary_key,
+    read_jsonl,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -52,7 +59,7 @@ def pipe(tap: list[str], target: list[str], workdir) -> None:
     """`tap | target`, as a shell runs it, each side bounded in time."""
     tap_log = (workdir / "tap.log").open("w")
     target_log = (workdir / "target.log").open("w")
-    with tap_log, target_log:
+    with tap_log, target_log, plugins_lock():
         producer = subprocess.Popen(tap, stdout=subprocess.PIPE, stderr=tap_log, cwd=workdir)
         consumer = subprocess.Popen(
             target, stdin=producer.stdout, stdout=target_log, stderr=target_log, cwd=workdir
@@ -77,9 +84,7 @@ def pipe(tap: list[str], target: list[str], workdir) -> None:
 def tap_command(emu, tmp_path) -> list[str]:
     config = tmp_path / "tap-config.json"
     config.write_text(json.dumps(emu.tap_config()))
-    beside = REPO / ".venv" / "bin" / "tap-leads"
-    tap = beside if beside.exists() else sys.executable.replace("python", "tap-leads")
-    return [str(tap), "--config", str(config)]
+    return [str(TAP), "--config", str(config)]
 
 
 def test_pipe_into_target_jsonl(meltano_installed, emu, tap_command, tmp_path):

@@ -9,7 +9,15 @@ import sys
 import pytest
 import yaml
 
-from tests.e2e.conftest import MELTANO, REPO, clean_environ, meltano_env, run_logged
+from tests.e2e.conftest import (
+    MELTANO,
+    REPO,
+    TAP,
+    meltano_env,
+    meltano_environ,
+    plugins_lock,
+    run_logged,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -48,8 +56,7 @@ SECRETS = {
 
 
 def about() -> dict:
-    tap = REPO / ".venv" / "bin" / "tap-leads"
-    command = [str(tap) if tap.exists() else "tap-leads", "--about", "--format", "json"]
+    command = [str(TAP), "--about", "--format", "json"]
     return json.loads(subprocess.run(command, capture_output=True, check=True, timeout=120).stdout)
 
 
@@ -144,13 +151,12 @@ def test_meltano_passes_every_setting(meltano_installed, tmp_path):
         for parent in parents:
             block = block.setdefault(parent, {})
         block[leaf] = _sample(setting)
-    env = {**clean_environ(), **meltano_env.tap_env(config)}
-    env["MELTANO_DATABASE_URI"] = f"sqlite:///{tmp_path / 'meltano.db'}"
+    env = {**meltano_environ(tmp_path), **meltano_env.tap_env(config)}
     assert env["TAP_LEADS_FLEXTELL_ACCESS_TOKEN"] == "value of flextell.access_token"
 
     log = tmp_path / "dump.log"
     command = [str(MELTANO), "invoke", "--dump=config", "tap-leads"]
-    with (tmp_path / "config.json").open("w") as out, log.open("w") as err:
+    with (tmp_path / "config.json").open("w") as out, log.open("w") as err, plugins_lock():
         completed = subprocess.run(
             command, stdout=out, stderr=err, env=env, cwd=REPO, timeout=300, check=False
         )
@@ -158,16 +164,32 @@ def test_meltano_passes_every_setting(meltano_installed, tmp_path):
     assert json.loads((tmp_path / "config.json").read_text()) == config
 
 
+def test_number_settings_from_the_environment(meltano_installed, tmp_path):
+    env = {
+        **meltano_environ(tmp_path),
+        "TAP_LEADS_TELI_API_KEY": "key",
+        "TAP_LEADS_TELI_ORG_ID": "org",
+        "TAP_LEADS_TELI_REQUESTS_PER_SECOND": "2.5",
+        "TAP_LEADS_BACKOFF_BASE_SECONDS": "0.5",
+        "TAP_LEADS_PROGRESS_INTERVAL_SECONDS": "2",
+    }
+    log = tmp_path / "discover.log"
+    with plugins_lock():
+        run_logged(
+            [str(MELTANO), "invoke", "tap-leads", "--discover"], log, env=env, timeout=300
+        ).check()
+
+
 def test_meltano_redacts_secrets_and_keeps_the_project_file(meltano_installed, tmp_path):
     before = (REPO / "meltano.yml").read_bytes()
     env = {
-        **clean_environ(),
-        "MELTANO_DATABASE_URI": f"sqlite:///{tmp_path / 'meltano.db'}",
+        **meltano_environ(tmp_path),
         "TAP_LEADS_TELI_API_KEY": "teli-secret-4242",
         "TAP_LEADS_TELI_ORG_ID": "org-4242",
     }
     log = tmp_path / "config.log"
-    run_logged([str(MELTANO), "config", "list", "tap-leads"], log, env=env, timeout=300).check()
+    with plugins_lock():
+        run_logged([str(MELTANO), "config", "list", "tap-leads"], log, env=env, timeout=300).check()
     listing = log.read_text(encoding="utf-8")
     assert "teli-secret-4242" not in listing
     assert "teli.api_key (required by group 1) [env: TAP_LEADS_TELI_API_KEY]" in listing

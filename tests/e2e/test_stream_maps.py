@@ -65,14 +65,6 @@ def test_alias_and_flatten_through_meltano(meltano, emu, tmp_path):
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "tap-leads: with flattening on, a null nested object (Flextell's assigned_user) is "
-        "emitted as 'assigned_user': null, a key the flattened schema lacks while it sets "
-        "additionalProperties: false, so target-jsonl (and target-csv) reject the record"
-    ),
-)
 def test_flatten_leads_with_null_nested_objects(meltano, emu, tmp_path):
     records = run(meltano, emu, tmp_path, {"teli_leads": {"__alias__": "teli_contacts"}})
 

@@ -81,3 +81,15 @@ def test_key_ledger_counts_repeats():
     ledger = KeyLedger()
     assert [ledger.first_time(k) for k in [1, 2, 1, 3, 2]] == [True, True, False, True, False]
     assert ledger.repeats == 2
+
+
+def test_null_nested_objects_can_be_omitted_for_flattening():
+    keep = shaper("flextell_leads")
+    assert keep.shape({"id": 1, "assigned_user": None}) == {"id": 1, "assigned_user": None}
+    omit = RecordShaper(
+        load_schema("flextell_leads"), "f", logging.getLogger("t"), omit_null_objects=True
+    )
+    assert omit.shape({"id": 1, "assigned_user": None, "status": {"id": 2}}) == {
+        "id": 1,
+        "status": {"id": 2},
+    }

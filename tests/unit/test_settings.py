@@ -123,3 +123,17 @@ def test_cli_fails_before_any_request_with_the_message_last(tmp_path):
         "Config validation failed",
     ]
     assert "sk_live_secret" not in result.stderr
+
+
+def test_decimal_settings_accept_numeric_text_as_meltano_sends_it():
+    config = {
+        "teli": {**TELI, "requests_per_second": "2.5"},
+        "backoff_base_seconds": "0.5",
+        "progress_interval_seconds": "2",
+    }
+    assert settings.validate(config) == []
+    assert settings.validate({"teli": TELI, "backoff_base_seconds": "fast"}) == [
+        "backoff_base_seconds is 'fast': it must be above 0."
+    ]
+    tap = TapLeads(config=config)
+    assert tap.streams["teli_leads"].limiter._interval == 0.4
