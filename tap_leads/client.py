@@ -13,8 +13,8 @@ from urllib.parse import parse_qsl, urljoin, urlsplit, urlunsplit
 
 import backoff
 import orjson
-import requests
-from singer_sdk import RESTStream
+import urllib3
+from singer_sdk import RESTStream, metrics
 from singer_sdk.helpers._state import PROGRESS_MARKERS
 from singer_sdk.helpers._util import utc_now
 from singer_sdk.helpers.conform import TypeConformanceLevel
@@ -35,6 +35,7 @@ from tap_leads.records import KeyLedger, RecordShaper
 from tap_leads.retry import RETRYABLE_STATUSES, RetryPolicy, retry_after_seconds
 from tap_leads.settings import as_number
 from tap_leads.timestamps import parse_timestamp
+from tap_leads.transport import Reply, Transport
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
@@ -81,9 +82,6 @@ class LeadsStream(RESTStream[PageToken]):
         )
         self.window = AdaptiveWindow(int(settings.get("max_concurrent_requests", 8)))
         self.limiter = RateLimiter(as_number(self.settings.get("requests_per_second")))
-        adapter = requests.adapters.HTTPAdapter(pool_maxsize=self.window.limit)
-        self.requests_session.mount("http://", adapter)
-        self.requests_session.mount("https://", adapter)
         self.shaper = RecordShaper(
             self.schema,
             self.name,
@@ -117,7 +115,11 @@ class LeadsStream(RESTStream[PageToken]):
 
     @property
     def http_headers(self) -> dict:
-        return {"Accept": "application/json", "User-Agent": self.user_agent}
+        return {
+            "Accept": "application/json",
+            "Accept-Encoding": "gzip, deflate",
+            "User-Agent": self.user_agent,
+        }
 
     def base_params(self) -> dict[str, t.Any]:
         """Filters under the API's own names, and the page size."""
@@ -191,59 +193,76 @@ class LeadsStream(RESTStream[PageToken]):
                 f"{self.retry_policy.max_tries} tries: {exc}. {self.give_up_advice(exc)}"
             ) from exc
 
+    @cached_property
+    def transport(self) -> Transport:
+        return Transport(self.url_base, pool_size=self.window.limit, timeout=self.timeout)
+
     def _attempt(self, request: HTTPRequest, number: int) -> Page:
         self.limiter.wait()
-        prepared = self.build_prepared_request(
-            method=request.method,
-            url=request.url,
-            params=request.encode_params(),
-            headers=request.headers,
-        )
+        authenticator = self.authenticator
+        params = {**request.params, **(getattr(authenticator, "auth_params", None) or {})}
+        query = HTTPRequest(url=request.url, params=params).encode_params()
+        url = f"{request.url}?{query}" if query else request.url
+        headers = {**request.headers, **(getattr(authenticator, "auth_headers", None) or {})}
+        host = urlsplit(self.url_base).netloc
         try:
-            response = self.requests_session.send(prepared, timeout=self.timeout)
-        except requests.exceptions.SSLError as exc:
+            reply = self.transport.get(url, headers)
+        except urllib3.exceptions.SSLError as exc:
             raise ProviderError(
-                f"{self.label}: the TLS handshake with {urlsplit(self.url_base).netloc} failed "
-                f"({_short_reason(exc)}). Check {self.provider}.api_url: the scheme and host."
+                f"{self.label}: the TLS handshake with {host} failed ({_short_reason(exc)}). "
+                f"Check {self.provider}.api_url: the scheme and host."
             ) from exc
-        except requests.Timeout as exc:
+        except urllib3.exceptions.TimeoutError as exc:
             raise TransientError(f"no answer within request_timeout ({self.timeout} s)") from exc
-        except (
-            requests.ConnectionError,
-            requests.exceptions.ChunkedEncodingError,
-            requests.exceptions.ContentDecodingError,
-        ) as exc:
-            raise TransientError(
-                f"the connection to {urlsplit(self.url_base).netloc} failed ({_short_reason(exc)})"
-            ) from exc
-        self._write_request_duration_log(
-            endpoint=self.path, response=response, context=None, extra_tags=None
-        )
-        self.validate_response(response)
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise TransientError(f"the connection to {host} failed ({_short_reason(exc)})") from exc
+        self._log_request_metric(reply)
+        self.check_status(reply)
         try:
-            body = orjson.loads(response.content)
+            body = orjson.loads(reply.body)
         except orjson.JSONDecodeError as exc:
             raise TransientError(
                 f"the body of page {number} is not valid JSON "
-                f"({len(response.content)} bytes, probably cut off)"
+                f"({len(reply.body)} bytes, probably cut off)"
             ) from exc
         if isinstance(body, dict) and body.get("success") is False:
             raise TransientError(
-                f"{self.label} answered HTTP {response.status_code} with success=false "
+                f"{self.label} answered HTTP {reply.status} with success=false "
                 f"({error_detail(body) or 'no error given'})"
             )
         self.window.succeeded()
-        return Page(number=number, url=response.url, body=body)
+        return Page(number=number, url=reply.url, body=body)
 
-    def validate_response(self, response: requests.Response) -> None:
-        status = response.status_code
+    def _log_request_metric(self, reply: Reply) -> None:
+        """The SDK's per-request duration metric."""
+        if not self._LOG_REQUEST_METRICS:
+            return
+        self._log_metric(
+            metrics.Point(
+                "timer",
+                metric=metrics.Metric.HTTP_REQUEST_DURATION,
+                value=reply.seconds,
+                tags={
+                    metrics.Tag.STREAM: self.name,
+                    metrics.Tag.ENDPOINT: self.path,
+                    metrics.Tag.HTTP_STATUS_CODE: reply.status,
+                    metrics.Tag.STATUS: metrics.Status.SUCCEEDED
+                    if reply.status < 400
+                    else metrics.Status.FAILED,
+                },
+            )
+        )
+
+    def check_status(self, reply: Reply) -> None:
+        """Raise the error class and message that fit a non-2xx status."""
+        status = reply.status
         if status < 400:
             return
-        detail = self.response_error_message(response)
+        detail = self.error_message(reply.body)
         if status in RETRYABLE_STATUSES:
             if status == 429:
                 self.window.throttled()
-            hint = retry_after_seconds(response.headers)
+            hint = retry_after_seconds(reply.headers)
             if hint and hint > self.retry_policy.max_wait_seconds:
                 raise ProviderError(
                     f"{self.label} asked to wait {hint:.0f} s before the next request "
@@ -251,9 +270,7 @@ class LeadsStream(RESTStream[PageToken]):
                     f"({self.retry_policy.max_wait_seconds:g} s). Run the tap later, "
                     "or raise max_retry_wait."
                 )
-            raise TransientError(
-                f"HTTP {status}{detail}", status=status, retry_after=hint, response=response
-            )
+            raise TransientError(f"HTTP {status}{detail}", status=status, retry_after=hint)
         if status in (401, 403):
             raise AuthError(
                 f"{self.label} rejected the credentials (HTTP {status}{detail}). "
@@ -268,10 +285,11 @@ class LeadsStream(RESTStream[PageToken]):
             + "."
         )
 
-    def response_error_message(self, response: requests.Response) -> str:
+    @staticmethod
+    def error_message(body: bytes) -> str:
         """': <provider message>' from any of the five error body shapes, or ''."""
         try:
-            detail = error_detail(orjson.loads(response.content))
+            detail = error_detail(orjson.loads(body))
         except orjson.JSONDecodeError:
             detail = None
         return f": {detail[:300]}" if detail else ""
