@@ -22,6 +22,7 @@ _INVALID = object()
 _NONE = type(None)
 _TRUE_STRINGS = frozenset({"1", "true", "t", "yes", "y"})
 _FALSE_STRINGS = frozenset({"0", "false", "f", "no", "n", ""})
+_MEMO_SIZE = 4096
 _ANY = frozenset({str, int, float, bool, dict, list, _NONE})
 
 
@@ -127,6 +128,9 @@ class RecordShaper:
         omit_null_objects: bool = False,
     ) -> None:
         self.omit_null_objects = omit_null_objects
+        # Leads often repeat a timestamp (created_at equal to modified_at, a batch import
+        # sharing one time): a small memo skips parsing the repeats.
+        self._timestamps: dict[str, str | None] = {}
         self.stream_name = stream_name
         self.logger = logger
         self.invalid_values: Counter[str] = Counter()
@@ -139,10 +143,18 @@ class RecordShaper:
         return record
 
     def _apply(self, obj: Record, plan: _Plan) -> None:
+        memo = self._timestamps
         for key, path in plan.timestamps:
             value = obj.get(key)
             if value is not None:
-                normalized = normalize_timestamp(value)
+                try:
+                    normalized = memo[value]
+                except (KeyError, TypeError):
+                    normalized = normalize_timestamp(value)
+                    if type(value) is str:
+                        if len(memo) >= _MEMO_SIZE:
+                            memo.clear()
+                        memo[value] = normalized
                 if normalized is None:
                     self.invalid_values[path] += 1
                 obj[key] = normalized
