@@ -2,26 +2,32 @@
 
 from __future__ import annotations
 
+import typing as t
 from datetime import UTC, datetime, timedelta
 
 _ZERO = timedelta(0)
+
+
+def _read(value: object) -> datetime | None:
+    """The ISO 8601 value as written (naive or aware), or None if it is not one."""
+    if not isinstance(value, str) or len(value) < 10:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
 
 
 def parse_timestamp(value: object) -> datetime | None:
     """Parse a provider timestamp; naive values are taken as UTC.
 
     Returns None for anything that is not a parseable timestamp, such as the
-    three-digit years some providers emit.
+    three-digit years some providers emit. Aware values keep their zone: they
+    compare correctly whatever it is.
     """
-    if not isinstance(value, str) or len(value) < 10:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
+    parsed = _read(value)
+    if parsed is not None and parsed.tzinfo is None:
         return parsed.replace(tzinfo=UTC)
-    # Aware values compare correctly whatever their zone; no conversion needed.
     return parsed
 
 
@@ -36,21 +42,19 @@ def format_timestamp(moment: datetime) -> str:
 
 def normalize_timestamp(value: object) -> str | None:
     """Return the value as fixed-width UTC RFC 3339, or None when it cannot be parsed."""
-    if not isinstance(value, str) or len(value) < 10:
+    parsed = _read(value)
+    if parsed is None:
         return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
+    text = t.cast("str", value)
     # Most provider values are already UTC (or naive, taken as UTC) with seconds: the
     # date and time can be kept as written, which is several times cheaper than
     # converting through datetime arithmetic on every timestamp of every lead.
     offset = parsed.utcoffset()
-    if (offset is None or offset == _ZERO) and len(value) >= 19 and value[16] == ":":
-        if value[10] == "T" and value[19:20] == ".":
-            if len(value) == 32 and value[26:] == "+00:00":
-                return value
-            if len(value) == 26:
-                return value + "+00:00"
-        return f"{value[:10]}T{value[11:19]}.{parsed.microsecond:06d}+00:00"
+    if (offset is None or offset == _ZERO) and len(text) >= 19 and text[16] == ":":
+        if text[10] == "T" and text[19:20] == ".":
+            if len(text) == 32 and text[26:] == "+00:00":
+                return text
+            if len(text) == 26:
+                return text + "+00:00"
+        return f"{text[:10]}T{text[11:19]}.{parsed.microsecond:06d}+00:00"
     return format_timestamp(parsed if offset is not None else parsed.replace(tzinfo=UTC))
