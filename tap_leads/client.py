@@ -65,6 +65,7 @@ class LeadsStream(RESTStream[PageToken]):
     filters: t.ClassVar[dict[str, str]] = {}
     page_param: t.ClassVar[str] = "page"
     page_size_param: t.ClassVar[str] = "page_size"
+    default_page_size: t.ClassVar[int] = 100
     paginator_class: t.ClassVar[type[EnvelopePaginator]]
 
     is_sorted = False
@@ -110,8 +111,6 @@ class LeadsStream(RESTStream[PageToken]):
     @property
     def page_size(self) -> int:
         return int(self.settings.get("page_size") or self.default_page_size)
-
-    default_page_size: t.ClassVar[int] = 100
 
     @property
     def http_headers(self) -> dict:
@@ -486,12 +485,9 @@ class LeadsStream(RESTStream[PageToken]):
         if not hasattr(self, "_threshold_value"):
             start = self.get_starting_timestamp(context)
             lookback = timedelta(seconds=self.config.get("lookback_window_seconds") or 0)
-            has_bookmark = self.get_starting_replication_key_value(context) is not None and bool(
-                self.stream_state.get("replication_key_value")
-            )
-            self._threshold_value = (
-                start - lookback if start is not None and has_bookmark else start
-            )
+            # The lookback applies to a bookmark, never to start_date.
+            has_bookmark = bool(self.stream_state.get("replication_key_value"))
+            self._threshold_value = start - lookback if start and has_bookmark else start
         return self._threshold_value
 
 

@@ -31,7 +31,6 @@ class TeliLeadsStream(LeadsStream):
     label = "Teli"
     primary_keys = ("unique_id",)
     replication_key = "updated_at"
-    records_jsonpath = "$.leads[*]"
     credential_settings = ("teli.api_key", "teli.org_id")
     filters = {"user_id": "user_id", "group_id": "group_id", "phone_number": "phone_number"}
     default_page_size = 200
@@ -80,7 +79,6 @@ class NexusErpLeadsStream(LeadsStream):
     path = "/api/v1/leads"
     primary_keys = ("id",)
     replication_key = "updatedAt"
-    records_jsonpath = "$.data[*]"
     credential_settings = ("nexus_erp.api_key",)
     filters = {"status": "status", "search": "search", "assigned_to_id": "assignedToId"}
     page_size_param = "pageSize"
@@ -98,7 +96,6 @@ class FlextellLeadsStream(LeadsStream):
     path = "/v1/leads"
     primary_keys = ("id",)
     replication_key = "updated_at"
-    records_jsonpath = "$.data[*]"
     credential_settings = ("flextell.access_token", "flextell.tenant_id")
     filters = {
         "lead_status_id": "lead_status_id",
@@ -147,7 +144,6 @@ class SelaLeadsStream(LeadsStream):
     path = "/api/leads/"
     primary_keys = ("id",)
     replication_key = "modified_time"
-    records_jsonpath = "$.results[*]"
     credential_settings = ("sela.api_key",)
     filters = {
         "email": "email",
@@ -173,7 +169,6 @@ class AutocallsLeadsStream(LeadsStream):
     path = "/user/leads"
     primary_keys = ("id",)
     replication_key = "updated_at"
-    records_jsonpath = "$.data[*]"
     credential_settings = ("autocalls.api_key",)
     filters = {
         "status": "status",
