@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import typing as t
-from collections import Counter
+from collections import Counter, defaultdict
 
 from tap_leads.timestamps import normalize_timestamp
 
@@ -22,8 +22,8 @@ _INVALID = object()
 _NONE = type(None)
 _TRUE_STRINGS = frozenset({"1", "true", "t", "yes", "y"})
 _FALSE_STRINGS = frozenset({"0", "false", "f", "no", "n", ""})
-_MEMO_SIZE = 4096
 _ANY = frozenset({str, int, float, bool, dict, list, _NONE})
+_contains = frozenset.__contains__
 
 
 def _types(schema: dict) -> set[str]:
@@ -89,7 +89,8 @@ class _Plan:
         self.objects: list[tuple[str, _Plan]] = []
         self.arrays: list[tuple[str, _Plan]] = []
         self.paths: dict[str, str] = {}
-        grouped: dict[frozenset[type], list[str]] = {}
+        #: Key -> the value types it allows; keys the schema leaves free allow any type.
+        self.allowed: defaultdict[str, frozenset[type]] = defaultdict(lambda: _ANY)
         for key, prop in schema.get("properties", {}).items():
             path = self.paths[key] = f"{prefix}{key}"
             types = _types(prop)
@@ -108,10 +109,8 @@ class _Plan:
                 _, allowed, fix = next(
                     (s for s in _SCALARS if s[0] in types), ("string", _ANY, _to_nothing)
                 )
-            grouped.setdefault(allowed, []).append(key)
+            self.allowed[key] = allowed
             self.fixes[key] = fix
-        #: Keys that share the same allowed types, checked together in one C-level pass.
-        self.groups = [(tuple(keys), allowed) for allowed, keys in grouped.items()]
         self.open = schema.get("additionalProperties", True) is not False
         self.known = frozenset(schema.get("properties", {}))
 
@@ -128,9 +127,6 @@ class RecordShaper:
         omit_null_objects: bool = False,
     ) -> None:
         self.omit_null_objects = omit_null_objects
-        # Leads often repeat a timestamp (created_at equal to modified_at, a batch import
-        # sharing one time): a small memo skips parsing the repeats.
-        self._timestamps: dict[str, str | None] = {}
         self.stream_name = stream_name
         self.logger = logger
         self.invalid_values: Counter[str] = Counter()
@@ -143,28 +139,19 @@ class RecordShaper:
         return record
 
     def _apply(self, obj: Record, plan: _Plan) -> None:
-        memo = self._timestamps
         for key, path in plan.timestamps:
             value = obj.get(key)
             if value is not None:
-                try:
-                    normalized = memo[value]
-                except (KeyError, TypeError):
-                    normalized = normalize_timestamp(value)
-                    if type(value) is str:
-                        if len(memo) >= _MEMO_SIZE:
-                            memo.clear()
-                        memo[value] = normalized
+                normalized = normalize_timestamp(value)
                 if normalized is None:
                     self.invalid_values[path] += 1
                 obj[key] = normalized
-        get = obj.get
-        for keys, allowed in plan.groups:
-            if allowed.issuperset(map(type, map(get, keys))):
-                continue
-            for key in keys:
-                if type(get(key)) not in allowed:
-                    fixed = plan.fixes[key](obj[key])
+        # One C-level pass over the keys present: is each value's type allowed for its key?
+        allowed = plan.allowed
+        if not all(map(_contains, map(allowed.__getitem__, obj), map(type, obj.values()))):
+            for key, value in list(obj.items()):
+                if type(value) not in allowed[key]:
+                    fixed = plan.fixes[key](value)
                     if fixed is _INVALID:
                         self.invalid_values[plan.paths[key]] += 1
                         fixed = None
