@@ -98,6 +98,8 @@ class Run:
     first_record_s: float | None = None
     emulator_cpu_s: float | None = None
     exit_code: int | None = None
+    # Digest of tap_leads/ when the run started (tap runs only).
+    tap_source: str | None = None
     error: str | None = None
     stderr_tail: list[str] = field(default_factory=list)
 
@@ -402,7 +404,9 @@ def run_round_robin(
         shift = index % len(active)
         for client in active[shift:] + active[:shift]:
             command = client.command(tap_config, flat_config)
+            source = tap_fingerprint() if client is TAP else None
             run = measure(scenario, client, command, emulator, plan.deadline.bound(timeout))
+            run.tap_source = source
             runs.append(run)
             say(f"    {scenario:>5} {client.label:<28} run {index + 1}: {describe(run)}")
     return runs
@@ -810,10 +814,11 @@ def main(argv: list[str] | None = None) -> int:
         "load_average": (load_start, os.getloadavg()[0]),
         "notes": notes(plan, runs),
     }
-    if tap_fingerprint() != tap_source:
+    sources = {run.tap_source for run in runs if run.tap_source} | {tap_source}
+    if tap_fingerprint() != tap_source or len(sources) > 1:
         context["notes"].append(
-            "tap_leads/ changed while the benchmark ran, so its runs may mix versions: "
-            "rerun it on a quiet tree."
+            "tap_leads/ changed while the benchmark ran, so its runs may mix versions "
+            "(each run's tap_source in the JSON tells which): rerun it on a quiet tree."
         )
     text = report(plan, rows, found, info, context)
     say(text)
