@@ -356,12 +356,15 @@ class LeadsStream(RESTStream[PageToken]):
         """Shaped, de-duplicated records of every pass, with progress in the log."""
         progress = _Progress(self)
         repeats = 0
-        for pass_params in self.passes():
-            self._pass_params = pass_params
-            ledger = KeyLedger()
-            yield from self._pass_records(context, ledger, progress)
-            repeats += ledger.repeats
-        self._pass_params = {}
+        try:
+            for pass_params in self.passes():
+                self._pass_params = pass_params
+                ledger = KeyLedger()
+                yield from self._pass_records(context, ledger, progress)
+                repeats += ledger.repeats
+        finally:
+            self._pass_params = {}
+            self.transport.close()
         self.shaper.log_summary()
         progress.finish(repeats)
         if repeats:

@@ -11,10 +11,6 @@ class TapLeadsError(Exception):
     """A failure whose message is written for the person running the tap."""
 
 
-class ConfigError(TapLeadsError):
-    """The config cannot work; raised before any request."""
-
-
 class ProviderError(TapLeadsError, FatalAPIError):
     """The provider refused the request or sent something unusable; retrying cannot help."""
 

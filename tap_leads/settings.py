@@ -208,8 +208,6 @@ PROVIDERS: tuple[ProviderSettings, ...] = (
     ),
 )
 
-PROVIDER_BY_KEY = {provider.key: provider for provider in PROVIDERS}
-
 CONFIG_SCHEMA: dict = th.PropertiesList(
     th.Property(
         "start_date",
