@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
+import multiprocessing
+import os
+import signal
 import time
 import typing as t
+from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime, timedelta
 from functools import cached_property
 from importlib import resources
@@ -92,6 +97,8 @@ class LeadsStream(RESTStream[PageToken]):
             omit_null_objects=bool(settings.get("flattening_enabled")),
         )
         self._retries = itertools.count(1)
+        #: Reads records out of envelopes; stateless use of a paginator, safe in any thread.
+        self._reader = self.get_new_paginator()
         self.emitted = 0
         self._pass_params: dict[str, str] = {}
         self._greatest_seen: str | None = None
@@ -176,21 +183,34 @@ class LeadsStream(RESTStream[PageToken]):
         request = self.get_http_request(
             page=PageContext(stream_context=context, next_page_token=token)
         )
+        retries: list[int | None] = []
+
+        def tally(details: dict) -> None:
+            retries.append(getattr(details.get("exception"), "status", None))
+
         attempt = backoff.on_exception(
             self.retry_policy.waits,
             TransientError,
             max_tries=self.retry_policy.max_tries,
             jitter=None,
-            on_backoff=self._log_retry,
+            on_backoff=[self._log_retry, tally],
             logger=None,
         )(self._attempt)
         try:
-            return attempt(request, number)
+            page = attempt(request, number)
         except TransientError as exc:
             raise GaveUpError(
                 f"{self.label} still failed on page {number} after "
                 f"{self.retry_policy.max_tries} tries: {exc}. {self.give_up_advice(exc)}"
             ) from exc
+        # Shaping here puts that work wherever the page was fetched, off the emitting loop.
+        rows = self._reader.records(page)
+        return page._replace(
+            rows=rows,
+            shaping=self.shaper.shape_rows(rows),
+            retries=len(retries),
+            throttled=retries.count(429),
+        )
 
     @cached_property
     def transport(self) -> Transport:
@@ -334,11 +354,12 @@ class LeadsStream(RESTStream[PageToken]):
         concurrently; the envelope of each page still decides whether to go on.
         """
         paginator = self.get_new_paginator()
-        prefetcher = PagePrefetcher(lambda n: self.fetch_page(context, n, n), self.window)
+        prefetcher = self._prefetcher(context)
+        forked = isinstance(prefetcher.executor, ProcessPoolExecutor)
         try:
             page = self.fetch_page(context, paginator.current_value, 1)
             while True:
-                yield page, paginator.records(page)
+                yield page, page.rows
                 paginator.advance(page)
                 if paginator.finished:
                     return
@@ -346,11 +367,36 @@ class LeadsStream(RESTStream[PageToken]):
                 planned = paginator.announced_pages
                 if prefetcher.enabled and planned and paginator.page_number(token) == number:
                     page = prefetcher.take(number, planned)
+                    if forked:
+                        # The fetcher processes' counters are their own copies.
+                        self.retry_count += page.retries
+                        for _ in range(page.throttled):
+                            self.window.throttled()
                 else:
                     prefetcher.discard()
                     page = self.fetch_page(context, token, number)
         finally:
             prefetcher.close()
+
+    def _prefetcher(self, context: Context | None) -> PagePrefetcher:
+        """Pages ahead are fetched in forked processes where the platform allows.
+
+        Fetching and parsing a page holds the GIL about as long as shaping and writing
+        its leads, so threads only take turns on one core; processes use the other cores.
+        A rate cap needs one clock for all requests, so it keeps threads.
+        """
+        if self.window.limit <= 1:
+            return PagePrefetcher(lambda n: self.fetch_page(context, n, n), self.window)
+        if self.limiter.active or "fork" not in multiprocessing.get_all_start_methods():
+            return PagePrefetcher(lambda n: self.fetch_page(context, n, n), self.window)
+        global _FORKED_STREAM  # noqa: PLW0603
+        _FORKED_STREAM = self
+        executor = ProcessPoolExecutor(
+            max_workers=self.window.limit,
+            mp_context=multiprocessing.get_context("fork"),
+            initializer=_start_fetcher_process,
+        )
+        return PagePrefetcher(functools.partial(_fetch_forked, context), self.window, executor)
 
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         """Shaped, de-duplicated records of every pass, with progress in the log."""
@@ -396,9 +442,9 @@ class LeadsStream(RESTStream[PageToken]):
         key = self.primary_keys[0]
         for page, rows in self.pages(context):
             self._extracted_at = utc_now().isoformat()
+            self.shaper.report.absorb(page.shaping)
             fresh = 0
             for row in rows:
-                self.shaper.shape(row)
                 if ledger.first_time(row.get(key)):
                     fresh += 1
                     yield row
@@ -529,6 +575,29 @@ class _Progress:
             extra,
             elapsed,
         )
+
+
+#: The stream whose pages the forked fetcher processes serve; they inherit it.
+_FORKED_STREAM: LeadsStream | None = None
+
+
+def _start_fetcher_process() -> None:
+    """First thing in each forked fetcher: its own sockets, no stdout, no signal handlers."""
+    stream = _FORKED_STREAM
+    assert stream is not None
+    # A socket shared with the parent would interleave two conversations.
+    stream.__dict__.pop("transport", None)
+    # Singer messages are the parent's alone.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.close(devnull)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _fetch_forked(context: Context | None, number: int) -> Page:
+    assert _FORKED_STREAM is not None
+    return _FORKED_STREAM.fetch_page(context, number, number)
 
 
 def _query_value(value: t.Any) -> t.Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 import typing as t
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable
@@ -45,6 +45,10 @@ class RateLimiter:
         self._next_start = 0.0
         self._lock = threading.Lock()
 
+    @property
+    def active(self) -> bool:
+        return bool(self._interval)
+
     def wait(self) -> None:
         if not self._interval:
             return
@@ -62,11 +66,16 @@ class PagePrefetcher:
     Memory is bounded by the window: at most `window.size` pages are held or in flight.
     """
 
-    def __init__(self, fetch: Callable[[int], Page], window: AdaptiveWindow) -> None:
+    def __init__(
+        self,
+        fetch: Callable[[int], Page],
+        window: AdaptiveWindow,
+        executor: Executor | None = None,
+    ) -> None:
         self._fetch = fetch
         self._window = window
         self._pending: dict[int, Future[Page]] = {}
-        self._executor = (
+        self._executor = executor or (
             ThreadPoolExecutor(max_workers=window.limit, thread_name_prefix="page")
             if window.limit > 1
             else None
@@ -75,6 +84,10 @@ class PagePrefetcher:
     @property
     def enabled(self) -> bool:
         return self._executor is not None
+
+    @property
+    def executor(self) -> Executor | None:
+        return self._executor
 
     def take(self, number: int, last_planned: int) -> Page:
         """Page `number`, while keeping the following planned pages in flight."""

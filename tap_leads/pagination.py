@@ -25,6 +25,13 @@ class Page(t.NamedTuple):
     number: int
     url: str
     body: t.Any
+    #: The page's records, shaped where the page was fetched.
+    rows: t.Sequence[dict] = ()
+    #: What shaping could not keep (a records.ShapeReport), merged when the page is emitted.
+    shaping: t.Any = None
+    #: Retries, and how many of them were throttled (429), it took to fetch the page.
+    retries: int = 0
+    throttled: int = 0
 
 
 class EnvelopePaginator(BaseAPIPaginator[PageToken]):

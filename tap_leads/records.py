@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import typing as t
 from collections import Counter, defaultdict
+from dataclasses import dataclass, field
 
 from tap_leads.timestamps import normalize_timestamp
 
@@ -115,8 +116,24 @@ class _Plan:
         self.known = frozenset(schema.get("properties", {}))
 
 
+@dataclass
+class ShapeReport:
+    """What shaping could not keep: unreadable values per field, keys not in the schema."""
+
+    invalid: Counter[str] = field(default_factory=Counter)
+    dropped: set[str] = field(default_factory=set)
+
+    def absorb(self, other: ShapeReport) -> None:
+        self.invalid.update(other.invalid)
+        self.dropped.update(other.dropped)
+
+
 class RecordShaper:
-    """Coerce one record (and its nested objects) to the stream's schema, in place."""
+    """Coerce one record (and its nested objects) to the stream's schema, in place.
+
+    Pages may be shaped in other threads or processes: `shape_rows` returns what it
+    found, and the stream adds it to `report` when it emits the page.
+    """
 
     def __init__(
         self,
@@ -129,22 +146,29 @@ class RecordShaper:
         self.omit_null_objects = omit_null_objects
         self.stream_name = stream_name
         self.logger = logger
-        self.invalid_values: Counter[str] = Counter()
-        self.dropped_keys: set[str] = set()
+        self.report = ShapeReport()
         self._plan = _Plan(schema, "")
 
     def shape(self, record: Record) -> Record:
         """Return the record with every value matching the schema; bad values become null."""
-        self._apply(record, self._plan)
+        self._apply(record, self._plan, self.report)
         return record
 
-    def _apply(self, obj: Record, plan: _Plan) -> None:
+    def shape_rows(self, rows: list[Record]) -> ShapeReport:
+        """Shape a page's records in place; the report is the page's own."""
+        report = ShapeReport()
+        plan = self._plan
+        for row in rows:
+            self._apply(row, plan, report)
+        return report
+
+    def _apply(self, obj: Record, plan: _Plan, report: ShapeReport) -> None:
         for key, path in plan.timestamps:
             value = obj.get(key)
             if value is not None:
                 normalized = normalize_timestamp(value)
                 if normalized is None:
-                    self.invalid_values[path] += 1
+                    report.invalid[path] += 1
                 obj[key] = normalized
         # One C-level pass over the keys present: is each value's type allowed for its key?
         allowed = plan.allowed
@@ -153,28 +177,28 @@ class RecordShaper:
                 if type(value) not in allowed[key]:
                     fixed = plan.fixes[key](value)
                     if fixed is _INVALID:
-                        self.invalid_values[plan.paths[key]] += 1
+                        report.invalid[plan.paths[key]] += 1
                         fixed = None
                     obj[key] = fixed
         for key, nested in plan.objects:
             value = obj.get(key)
             if value:
-                self._apply(value, nested)
+                self._apply(value, nested, report)
             elif value is None and self.omit_null_objects:
                 obj.pop(key, None)
         for key, nested in plan.arrays:
             for item in obj.get(key) or ():
                 if isinstance(item, dict):
-                    self._apply(item, nested)
+                    self._apply(item, nested, report)
         if not plan.open and not plan.known.issuperset(obj):
             extra = [key for key in obj if key not in plan.known]
             for key in extra:
                 del obj[key]
-            self.dropped_keys.update(extra)
+            report.dropped.update(extra)
 
     def log_summary(self) -> None:
         """Log one warning per field whose values could not be read, with a count."""
-        for path, count in sorted(self.invalid_values.items()):
+        for path, count in sorted(self.report.invalid.items()):
             self.logger.warning(
                 "%s: %d value(s) of '%s' could not be read as the schema's type and "
                 "were emitted as null.",
@@ -182,11 +206,11 @@ class RecordShaper:
                 count,
                 path,
             )
-        if self.dropped_keys:
+        if self.report.dropped:
             self.logger.warning(
                 "%s: fields not in the schema were dropped: %s",
                 self.stream_name,
-                ", ".join(sorted(self.dropped_keys)),
+                ", ".join(sorted(self.report.dropped)),
             )
 
 
