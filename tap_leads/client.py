@@ -8,6 +8,7 @@ import json
 import multiprocessing
 import os
 import signal
+import sys
 import time
 import typing as t
 from concurrent.futures import ProcessPoolExecutor
@@ -387,7 +388,9 @@ class LeadsStream(RESTStream[PageToken]):
         """
         if self.window.limit <= 1:
             return PagePrefetcher(lambda n: self.fetch_page(context, n, n), self.window)
-        if self.limiter.active or "fork" not in multiprocessing.get_all_start_methods():
+        # fork is sound on Linux; on macOS system libraries (proxy look-ups among them)
+        # may crash in a forked child, and Windows has no fork.
+        if self.limiter.active or not sys.platform.startswith("linux"):
             return PagePrefetcher(lambda n: self.fetch_page(context, n, n), self.window)
         global _FORKED_STREAM  # noqa: PLW0603
         _FORKED_STREAM = self
