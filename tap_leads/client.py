@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import itertools
 import json
 import multiprocessing
 import os
@@ -97,13 +96,13 @@ class LeadsStream(RESTStream[PageToken]):
             # lacks, which strict targets reject; an absent key flattens to null columns.
             omit_null_objects=bool(settings.get("flattening_enabled")),
         )
-        self._retries = itertools.count(1)
         #: Reads records out of envelopes; stateless use of a paginator, safe in any thread.
         self._reader = self.get_new_paginator()
         self.emitted = 0
         self._pass_params: dict[str, str] = {}
         self._greatest_seen: str | None = None
         self._extracted_at = utc_now().isoformat()
+        #: Retries of the pages emitted so far, wherever they were fetched.
         self.retry_count = 0
 
     # ----- request building -------------------------------------------------
@@ -164,11 +163,9 @@ class LeadsStream(RESTStream[PageToken]):
         """
         target = urlsplit(urljoin(current_url, next_url))
         base = urlsplit(self.url_base)
-        target_port = target.port or _DEFAULT_PORTS.get(target.scheme)
+        # A port is compared only when the link names one: the scheme is pinned anyway.
         base_port = base.port or _DEFAULT_PORTS.get(base.scheme)
-        if (target.hostname, target_port) != (base.hostname, base_port) and not (
-            target.hostname == base.hostname and target.port is None
-        ):
+        if target.hostname != base.hostname or target.port not in (None, base_port):
             raise PaginationError(
                 f"{self.label} gave a next-page URL on another host ({target.netloc}) than "
                 f"{self.provider}.api_url ({base.netloc}); refusing to follow it, so that "
@@ -332,7 +329,6 @@ class LeadsStream(RESTStream[PageToken]):
 
     def _log_retry(self, details: dict) -> None:
         exc = details.get("exception")
-        self.retry_count = next(self._retries)
         request_args = details.get("args") or (None, "?")
         hint = " as the server asked" if getattr(exc, "retry_after", None) else ""
         self.logger.info(
@@ -348,7 +344,7 @@ class LeadsStream(RESTStream[PageToken]):
 
     # ----- paging -----------------------------------------------------------
 
-    def pages(self, context: Context | None) -> Iterator[tuple[Page, list[dict]]]:
+    def pages(self, context: Context | None) -> Iterator[Page]:
         """Every page in order, with its records, until the envelope says stop.
 
         Once the envelope announces a page count, the following pages are fetched
@@ -360,7 +356,7 @@ class LeadsStream(RESTStream[PageToken]):
         try:
             page = self.fetch_page(context, paginator.current_value, 1)
             while True:
-                yield page, page.rows
+                yield page
                 paginator.advance(page)
                 if paginator.finished:
                     return
@@ -369,8 +365,7 @@ class LeadsStream(RESTStream[PageToken]):
                 if prefetcher.enabled and planned and paginator.page_number(token) == number:
                     page = prefetcher.take(number, planned)
                     if forked:
-                        # The fetcher processes' counters are their own copies.
-                        self.retry_count += page.retries
+                        # A fetcher process shrank its own copy of the window; shrink ours.
                         for _ in range(page.throttled):
                             self.window.throttled()
                 else:
@@ -443,9 +438,11 @@ class LeadsStream(RESTStream[PageToken]):
         self, context: Context | None, ledger: KeyLedger, progress: _Progress
     ) -> Iterator[dict[str, t.Any]]:
         key = self.primary_keys[0]
-        for page, rows in self.pages(context):
+        for page in self.pages(context):
+            rows = page.rows
             self._extracted_at = utc_now().isoformat()
             self.shaper.report.absorb(page.shaping)
+            self.retry_count += page.retries
             fresh = 0
             for row in rows:
                 if ledger.first_time(row.get(key)):
@@ -519,13 +516,11 @@ class LeadsStream(RESTStream[PageToken]):
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:
         """Emit only leads changed at or after the bookmark (or start_date) less lookback."""
         threshold = self._threshold(context)
-        if threshold is None:
-            self.emitted += 1
-            return row
-        changed = self.changed_at(row)
-        # A lead whose change time cannot be read is emitted: never lose a lead.
-        if changed is not None and changed < threshold:
-            return None
+        if threshold is not None:
+            changed = self.changed_at(row)
+            # A lead whose change time cannot be read is emitted: never lose a lead.
+            if changed is not None and changed < threshold:
+                return None
         self.emitted += 1
         return row
 
