@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import difflib
+import importlib
+import json
 import re
 import typing as t
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from singer_sdk import typing as th
@@ -13,6 +17,9 @@ from singer_sdk import typing as th
 from tap_leads.timestamps import parse_timestamp
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_SCHEMA_ERROR = re.compile(r"^(?P<problem>.*) in config(?P<path>(\[[^\]]*\])+)$", re.S)
+_SCHEMA_PATH = re.compile(r"\[([^\]]*)\]")
+_JSON_KINDS = {list: "array", str: "string", int: "number", float: "number", bool: "boolean"}
 # Meltano passes decimal settings as text (its `decimal` kind cannot be set from the
 # environment), so decimals are accepted as numbers or as numeric strings.
 _DECIMAL = th.CustomType({"type": ["number", "string", "null"]})
@@ -287,16 +294,24 @@ def configured_providers(config: t.Mapping[str, t.Any]) -> list[ProviderSettings
     return [p for p in PROVIDERS if isinstance(config.get(p.key), dict) and config[p.key]]
 
 
-def validate(config: t.Mapping[str, t.Any]) -> list[str]:
-    """Every problem with the config, each naming the setting to fix. Empty when fine."""
+def validate(
+    config: t.Mapping[str, t.Any], known_settings: t.Iterable[str] | None = None
+) -> list[str]:
+    """Every problem with the config, each naming the setting to fix. Empty when fine.
+
+    known_settings are the top-level names the tap accepts (its schema, the SDK's
+    settings included); without them, top-level names are not checked.
+    """
+    unknown = _unknown_settings(config, known_settings)
     providers = configured_providers(config)
     if not providers:
         blocks = ", ".join(p.key for p in PROVIDERS)
         return [
             "No provider is configured. Set at least one provider block: "
-            f"{blocks} (in Meltano, for example teli.api_key and teli.org_id)."
+            f"{blocks} (in Meltano, for example teli.api_key and teli.org_id).",
+            *unknown,
         ]
-    errors = [*_check_globals(config)]
+    errors = [*_check_globals(config), *unknown]
     for provider in providers:
         errors += _check_provider(provider, config[provider.key])
     return errors
@@ -321,7 +336,78 @@ def _check_globals(config: t.Mapping[str, t.Any]) -> list[str]:
         value = config.get(name)
         if value is not None and not (as_number(value) or 0) > 0:
             errors.append(f"{name} is {value!r}: it must be above 0.")
+    errors += _check_batch_config(config.get("batch_config"))
     return errors
+
+
+def _unknown_settings(
+    config: t.Mapping[str, t.Any], known_settings: t.Iterable[str] | None
+) -> list[str]:
+    """A top-level name the tap does not know is a typo that would otherwise be ignored."""
+    if known_settings is None:
+        return []
+    known = sorted(set(known_settings))
+    errors = []
+    for name in sorted(set(config) - set(known)):
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+        if close:
+            errors.append(f"{name} is not a tap-leads setting. Did you mean {close[0]}?")
+        else:
+            errors.append(f"{name} is not a tap-leads setting. Known settings: {', '.join(known)}.")
+    return errors
+
+
+def _check_batch_config(batch_config: t.Any) -> list[str]:
+    """Parquet batch files need pyarrow, which the SDK imports only once records flow."""
+    if not isinstance(batch_config, dict):
+        return []
+    encoding = batch_config.get("encoding")
+    if not isinstance(encoding, dict) or encoding.get("format") != "parquet":
+        return []
+    try:
+        importlib.import_module("pyarrow.parquet")
+    except ImportError:
+        return [
+            "batch_config.encoding.format is parquet, which needs pyarrow: "
+            "pip install 'tap-leads[parquet]'."
+        ]
+    return []
+
+
+def readable_schema_error(error: str) -> str:
+    """The SDK's "<problem> in config['teli']['page_size']" as "teli.page_size: <problem>"."""
+    match = _SCHEMA_ERROR.match(error)
+    if match is None:
+        return error
+    path = ".".join(part.strip("'\"") for part in _SCHEMA_PATH.findall(match["path"]))
+    return f"{path}: {match['problem']}"
+
+
+def config_file_problem(path: str) -> str | None:
+    """Why a --config file cannot be used, in one line naming it; None when it can."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return f"Config file {path} does not exist."
+    except IsADirectoryError:
+        return f"Config file {path} is a directory, not a JSON file."
+    except OSError as exc:
+        return f"Config file {path} cannot be read: {exc.strerror or exc}."
+    except UnicodeDecodeError:
+        return f"Config file {path} is not UTF-8 text."
+    if not text.strip():
+        return f"Config file {path} is empty: it must hold a JSON object of settings."
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return (
+            f"Config file {path} is not valid JSON: line {exc.lineno}, column {exc.colno}: "
+            f"{exc.msg}."
+        )
+    if not isinstance(value, dict):
+        kind = _JSON_KINDS.get(type(value), "value")
+        return f"Config file {path} holds a JSON {kind}, not an object of settings."
+    return None
 
 
 def _check_provider(provider: ProviderSettings, block: dict) -> list[str]:

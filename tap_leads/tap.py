@@ -15,6 +15,8 @@ from tap_leads.output import BufferedMsgSpecWriter
 from tap_leads.streams import STREAM_TYPES
 
 if t.TYPE_CHECKING:
+    import click
+
     from tap_leads.client import LeadsStream
 
 
@@ -37,10 +39,22 @@ class TapLeads(Tap):
 
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
         # Our checks name the provider and the setting; the SDK's schema check follows.
-        errors = settings.validate(self.config)
+        # Top-level names are checked against the whole schema, the SDK's settings included.
+        self.append_builtin_config(self.config_jsonschema)
+        known = self.config_jsonschema.get("properties", {})
+        errors = settings.validate(self.config, known_settings=known)
         if errors and raise_errors:
             raise ConfigValidationError("Config validation failed", errors=errors)
-        return errors or super()._validate_config(raise_errors=raise_errors)
+        if errors:
+            return errors
+        try:
+            return super()._validate_config(raise_errors=raise_errors)
+        except ConfigValidationError as exc:
+            raise ConfigValidationError(
+                exc.args[0] if exc.args else "Config validation failed",
+                errors=[settings.readable_schema_error(error) for error in exc.errors],
+                schema=exc.schema,
+            ) from None
 
     def discover_streams(self) -> list[LeadsStream]:
         configured = {p.key for p in settings.configured_providers(self.config)}
@@ -83,7 +97,34 @@ class TapLeads(Tap):
         """Run the CLI; a known failure ends with its message as the last line, exit 1."""
         try:
             super().invoke(*args, **kwargs)
+        except ConfigValidationError as exc:
+            # The SDK would follow the specific problems with a generic "Config validation
+            # failed" line; the last line is the one users and orchestrators read.
+            _exit_with(exc.errors or [str(exc)])
         except TapLeadsError as exc:
             cls.logger.debug("Failure details", exc_info=True)
-            cls.logger.error("%s", exc)
-            sys.exit(1)
+            _exit_with([str(exc)])
+
+    @classmethod
+    def cb_config(cls, ctx: click.Context, param: click.Option, value: tuple[str, ...]) -> t.Any:
+        """Read the --config files; one that is missing or not JSON ends the run in one line.
+
+        The SDK reads them while click parses the arguments, before its own error
+        handling is in place, so a missing file or a JSON syntax error would end the
+        run with a traceback.
+        """
+        problems = [
+            problem
+            for path in value
+            if path != "ENV" and (problem := settings.config_file_problem(path)) is not None
+        ]
+        if problems:
+            _exit_with(problems)
+        return super().cb_config(ctx, param, value)
+
+
+def _exit_with(problems: list[str]) -> t.NoReturn:
+    """Log each problem as an error, the most specific last, and exit with status 1."""
+    for problem in problems:
+        TapLeads.logger.error("%s", problem)
+    sys.exit(1)

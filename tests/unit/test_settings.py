@@ -120,7 +120,6 @@ def test_cli_fails_before_any_request_with_the_message_last(tmp_path):
         "nexus_erp.api_url is missing: Nexus ERP has no public host, so set the base URL of "
         "your instance, for example https://your-host.",
         "nexus_erp.page_size is 101: Nexus ERP takes 1 to 100 leads per page.",
-        "Config validation failed",
     ]
     assert "sk_live_secret" not in result.stderr
 
