@@ -14,6 +14,8 @@ from . import control
 from .data import TeliWorld, make_world
 from .faults import ProviderFaults
 from .http_server import Listener, pause
+from .oauth import CONTROL_PATH as OAUTH_CONTROL_PATH
+from .oauth import DEFAULT_LIFETIME, TOKEN_PATH, FlextellTokenServer
 from .providers import API_PATHS, APIS, PROVIDERS, ProviderAPI
 from .store import Dataset, Lead
 from .wire import Request, Response, json_response
@@ -49,6 +51,7 @@ class LeadsEmulator:
         leads: dict[str, int] | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
+        flextell_token_lifetime: float = DEFAULT_LIFETIME,
     ) -> None:
         unknown = set(leads or {}) - set(PROVIDERS)
         if unknown:
@@ -62,6 +65,7 @@ class LeadsEmulator:
         self._log: list[RecordedRequest] = []
         self._log_lock = threading.Lock()
         self._listener: Listener | None = None
+        self.flextell_oauth = FlextellTokenServer(seed, flextell_token_lifetime)
         self.reset_data()
 
     # Lifecycle
@@ -117,6 +121,13 @@ class LeadsEmulator:
                 config[key] = value
         return config
 
+    def flextell_oauth_config(self, token_store: str, **settings: Any) -> dict[str, Any]:
+        """A Flextell block that authenticates by refresh token: client credentials, the
+        initial refresh token and this token store, without an access token."""
+        block = {**self.tap_config(["flextell"])["flextell"], **self.flextell_oauth.credentials()}
+        del block["access_token"]
+        return {**block, "token_store": token_store, **settings}
+
     # Data
 
     def primary_key(self, provider: str) -> str:
@@ -161,6 +172,7 @@ class LeadsEmulator:
     def reset(self) -> None:
         """Back to the state at construction: seeded data, no faults, an empty request log."""
         self.reset_data()
+        self.flextell_oauth.reset()
         self.clear_faults()
         self.clear_requests()
         self.latency_ms = self._initial_latency_ms
@@ -170,6 +182,7 @@ class LeadsEmulator:
         for name in PROVIDERS:
             dataset = Dataset(make_world(name, self.seed), self._sizes[name])
             self._apis[name] = APIS[name](dataset, self._faults[name])
+        self._apis["flextell"].oauth = self.flextell_oauth  # type: ignore[attr-defined]
 
     # Faults
 
@@ -195,11 +208,17 @@ class LeadsEmulator:
 
     def dispatch(self, request: Request, body: bytes) -> Response:
         received = time.monotonic()
+        if request.path == OAUTH_CONTROL_PATH:
+            return self.flextell_oauth.control(request, body)
         if request.path.startswith("/_control/"):
             return control.handle(self, request, body)
         name = request.path.split("/", 2)[1]
         api = self._apis.get(name)
-        if api is None:
+        if request.path == TOKEN_PATH:
+            # Flextell's token endpoint sits at the root of its host, beside /api.
+            name, api = "flextell", self._apis["flextell"]
+            response = self.flextell_oauth.handle(request, body)
+        elif api is None:
             response = json_response(404, {"error": "Not found", "providers": API_PATHS})
         else:
             response = api.handle(request, request.path[len(name) + 1 :])

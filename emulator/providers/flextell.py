@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..oauth import FlextellTokenServer
 from ..store import Lead
 from ..wire import Request, Response, json_response
 from . import laravel
@@ -28,12 +29,15 @@ ERROR_CODES = {
 class FlextellAPI(ProviderAPI):
     name = "flextell"
     unauthorized_message = "The access token is invalid or has expired."
+    # Set by the emulator: access tokens issued by refresh are valid too, until they expire.
+    oauth: FlextellTokenServer | None = None
 
     def route(self, request: Request, path: str) -> dict[str, str] | Response:
         return {} if path == "/api/v1/leads" else self.error(404, "Resource not found.")
 
     def authenticate(self, request: Request) -> Response | None:
-        if bearer_token(request) != self.secrets["access_token"]:
+        token = bearer_token(request)
+        if token != self.secrets["access_token"] and not (self.oauth and self.oauth.accepts(token)):
             return self.error(401, self.unauthorized_message)
         tenant = request.headers.get("x-tenant", "").strip()
         if not tenant:
