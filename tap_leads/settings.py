@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from singer_sdk import typing as th
 
+from tap_leads.oauth import flextell_auth_problems
 from tap_leads.timestamps import parse_timestamp
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -143,11 +144,10 @@ PROVIDERS: tuple[ProviderSettings, ...] = (
     ProviderSettings(
         key="flextell",
         label="Flextell",
-        credentials={
-            "access_token": "OAuth 2.0 access token, sent as a Bearer token.",
-            "tenant_id": "Tenant id, sent as the X-Tenant header.",
-        },
-        secrets=("access_token",),
+        # access_token is optional once a refresh token is set; flextell_auth_problems
+        # says what is missing for the way the block authenticates.
+        credentials={"tenant_id": "Tenant id, sent as the X-Tenant header."},
+        secrets=("access_token", "client_secret", "refresh_token"),
         api_url="https://dev.flextell.ai/api",
         max_page_size=100,
         default_page_size=100,
@@ -158,6 +158,45 @@ PROVIDERS: tuple[ProviderSettings, ...] = (
             Filter("search", th.StringType, "Search query, up to 255 characters."),
         ),
         extras=(
+            th.Property(
+                "access_token",
+                th.StringType(nullable=True),
+                secret=True,
+                description=(
+                    "OAuth 2.0 access token, sent as a Bearer token. Enough on its own; with "
+                    "refresh_token it is optional and replaced before it expires."
+                ),
+            ),
+            th.Property("client_id", th.StringType(nullable=True), description="OAuth client id."),
+            th.Property(
+                "client_secret",
+                th.StringType(nullable=True),
+                secret=True,
+                description="OAuth client secret.",
+            ),
+            th.Property(
+                "refresh_token",
+                th.StringType(nullable=True),
+                secret=True,
+                description=(
+                    "Refresh token from the one-time authorization-code step. Flextell may "
+                    "replace it on every refresh; the tap keeps the latest in token_store."
+                ),
+            ),
+            th.Property(
+                "token_url",
+                th.StringType(nullable=True),
+                description="Token endpoint. Default: /oauth/token on api_url's host.",
+            ),
+            th.Property(
+                "token_store",
+                th.StringType(nullable=True),
+                description=(
+                    "Path of the file (mode 0600) where the tap keeps the latest tokens. Its "
+                    "tokens win over the config's. Keep it outside the project, on storage "
+                    "that outlives the run."
+                ),
+            ),
             th.Property(
                 "include_deleted",
                 th.BooleanType(nullable=True),
@@ -446,6 +485,8 @@ def _check_provider(provider: ProviderSettings, block: dict) -> list[str]:
         value = block.get(name)
         if key == "autocalls" and value and not _DATE.match(str(value)):
             errors.append(f"autocalls.{name} is {value!r}: use the YYYY-MM-DD format.")
+    if key == "flextell":
+        errors += flextell_auth_problems(block)
     known = {*provider.credentials, "api_url", "page_size", "requests_per_second"}
     known |= {f.name for f in provider.filters} | {p.name for p in provider.extras}
     errors += [
