@@ -9,6 +9,12 @@ POST /_control/reset         back to the state at start: seeded data, no faults,
 POST /_control/touch         {"provider": "sela", "ids": [28001], "when": "2026-11-01T00:00:00Z"}
 POST /_control/add           {"provider": "autocalls", "n": 5}
 POST /_control/soft_delete   {"ids": [3, 4]}
+POST /_control/mutate        {"provider": "sela", "kind": "delete", "positions": [0, 1]}: now
+POST /_control/mutations     {"provider": "nexus_erp", "kind": "move_front", "n": 3,
+                             "touch": false, "after_page": 2}: scheduled (after_page and/or
+                             after_requests); kinds delete, insert_front, move_front
+GET  /_control/mutations     every scheduled mutation: fired or not, the keys it concerned
+GET  /_control/listed?provider=sela   the primary keys a filterless listing returns, in order
 """
 
 from __future__ import annotations
@@ -34,6 +40,8 @@ def handle(emulator: LeadsEmulator, request: Request, body: bytes) -> Response:
             return json_response(200, [record.as_json() for record in emulator.requests])
         if request.method == "GET" and action == "config":
             return json_response(200, emulator.tap_config())
+        if request.method == "GET" and action in _READERS:
+            return json_response(200, _READERS[action](emulator, dict(request.query)))
         if request.method != "POST" or action not in _ACTIONS:
             return json_response(404, {"error": f"no control endpoint {request.method} {action}"})
         return json_response(200, _ACTIONS[action](emulator, payload))
@@ -86,10 +94,39 @@ def _soft_delete(emulator: LeadsEmulator, payload: Any) -> dict[str, Any]:
     return {"deleted": len(emulator.soft_delete(payload["ids"]))}
 
 
+def _mutate(emulator: LeadsEmulator, payload: Any) -> dict[str, Any]:
+    options = dict(payload)
+    changed = emulator.mutate(options.pop("provider"), options.pop("kind"), **options)
+    return {"changed": changed}
+
+
+def _schedule(emulator: LeadsEmulator, payload: Any) -> dict[str, Any]:
+    options = dict(payload)
+    mutation = emulator.schedule_mutation(options.pop("provider"), options.pop("kind"), **options)
+    return mutation.as_json()
+
+
+def _mutations(emulator: LeadsEmulator, query: dict[str, str]) -> list[dict[str, Any]]:
+    return [mutation.as_json() for mutation in emulator.scheduled_mutations]
+
+
+def _listed(emulator: LeadsEmulator, query: dict[str, str]) -> dict[str, Any]:
+    options = dict(query)
+    provider = options.pop("provider")
+    return {"provider": provider, "keys": emulator.listed_keys(provider, **options)}
+
+
+_READERS = {
+    "mutations": _mutations,
+    "listed": _listed,
+}
+
 _ACTIONS = {
     "faults": _faults,
     "reset": _reset,
     "touch": _touch,
     "add": _add,
     "soft_delete": _soft_delete,
+    "mutate": _mutate,
+    "mutations": _schedule,
 }

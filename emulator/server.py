@@ -10,14 +10,14 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
 
-from . import control
+from . import control, mutations
 from .data import TeliWorld, make_world
 from .faults import ProviderFaults
 from .http_server import Listener, pause
 from .oauth import CONTROL_PATH as OAUTH_CONTROL_PATH
 from .oauth import DEFAULT_LIFETIME, TOKEN_PATH, FlextellTokenServer
 from .providers import API_PATHS, APIS, PROVIDERS, ProviderAPI
-from .store import Dataset, Lead
+from .store import Dataset, Lead, ScheduledMutation
 from .wire import Request, Response, json_response
 
 
@@ -65,6 +65,7 @@ class LeadsEmulator:
         self._log: list[RecordedRequest] = []
         self._log_lock = threading.Lock()
         self._listener: Listener | None = None
+        self._mutations: list[ScheduledMutation] = []
         self.flextell_oauth = FlextellTokenServer(seed, flextell_token_lifetime)
         self.reset_data()
 
@@ -169,6 +170,79 @@ class LeadsEmulator:
         """Move these leads to the trash, with deleted_at (and updated_at) set to now."""
         return self._dataset(provider).soft_delete(ids)
 
+    # Lists that change while they are read (see mutations.py for the listing orders)
+
+    def listing(self, provider: str) -> list[Lead]:
+        """The leads of a filterless listing, in the provider's default order."""
+        return mutations.listing(self._api(provider))
+
+    def listed_keys(self, provider: str) -> list[Any]:
+        """The primary keys of every lead a filterless listing returns, in listing order."""
+        key = self.primary_key(provider)
+        return [lead[key] for lead in self.listing(provider)]
+
+    def mutate(self, provider: str, kind: str, **options: Any) -> list[Any]:
+        """Change the list now; returns the primary keys of the leads concerned.
+
+        kind "delete" (ids=[...], positions=[...] or n=N with start=S): the leads vanish and
+        everything after them moves up; on Flextell they are soft-deleted into trashed=true.
+        "insert_front" (n=N): N new leads, listed first. "move_front" (ids, positions or n and
+        start; touch=True): the leads move to the head of the order, their replication key set to
+        now unless touch=False. Positions count from 0 in the listing order."""
+        return mutations.mutate(self._api(provider), kind, **options)
+
+    def schedule_mutation(
+        self,
+        provider: str,
+        kind: str,
+        *,
+        after_page: int | None = None,
+        after_requests: int | None = None,
+        **options: Any,
+    ) -> ScheduledMutation:
+        """mutate() right after the emulator has served page `after_page` of any listing of this
+        provider (that response still shows the old list), or after the `after_requests`-th list
+        response from now; with both, the first response for that page from the N-th on."""
+        mutation = mutations.schedule(
+            self._api(provider),
+            kind,
+            after_page=after_page,
+            after_requests=after_requests,
+            **options,
+        )
+        self._mutations.append(mutation)
+        return mutation
+
+    def delete_leads(
+        self, provider: str, *, after_page: int | None = None, **options: Any
+    ) -> list[Any] | ScheduledMutation:
+        """mutate(provider, "delete", ...) now, or scheduled when after_page/after_requests is
+        given."""
+        return self._change(provider, "delete", after_page, options)
+
+    def insert_front(
+        self, provider: str, n: int, *, after_page: int | None = None, **options: Any
+    ) -> list[Any] | ScheduledMutation:
+        return self._change(provider, "insert_front", after_page, {**options, "n": n})
+
+    def move_to_front(
+        self, provider: str, *, after_page: int | None = None, **options: Any
+    ) -> list[Any] | ScheduledMutation:
+        return self._change(provider, "move_front", after_page, options)
+
+    @property
+    def scheduled_mutations(self) -> list[ScheduledMutation]:
+        """Every mutation scheduled since the data was last reset, fired or not."""
+        return list(self._mutations)
+
+    def _change(
+        self, provider: str, kind: str, after_page: int | None, options: dict[str, Any]
+    ) -> list[Any] | ScheduledMutation:
+        if after_page is None and options.get("after_requests") is None:
+            options.pop("after_requests", None)
+            return self.mutate(provider, kind, **options)
+        return self.schedule_mutation(provider, kind, after_page=after_page, **options)
+
     def reset(self) -> None:
         """Back to the state at construction: seeded data, no faults, an empty request log."""
         self.reset_data()
@@ -178,7 +252,8 @@ class LeadsEmulator:
         self.latency_ms = self._initial_latency_ms
 
     def reset_data(self) -> None:
-        """Back to the seeded datasets."""
+        """Back to the seeded datasets; scheduled mutations are dropped."""
+        self._mutations = []
         for name in PROVIDERS:
             dataset = Dataset(make_world(name, self.seed), self._sizes[name])
             self._apis[name] = APIS[name](dataset, self._faults[name])
@@ -237,7 +312,10 @@ class LeadsEmulator:
         return response
 
     def _dataset(self, provider: str) -> Dataset:
-        return self._apis[self._known(provider)].dataset
+        return self._api(provider).dataset
+
+    def _api(self, provider: str) -> ProviderAPI:
+        return self._apis[self._known(provider)]
 
     def _known(self, provider: str) -> str:
         if provider not in APIS:

@@ -6,6 +6,7 @@ import gc
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,6 +30,38 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+@dataclass
+class ScheduledMutation:
+    """A change to a dataset that waits for a list request to be served.
+
+    It fires right after the response to the first list request that is at least the
+    `after_requests`-th one served since scheduling and, when `after_page` is set, asks for that
+    page; the response that triggers it still shows the data from before the change.
+    """
+
+    id: int
+    kind: str
+    after_page: int | None
+    after_requests: int
+    apply: Callable[[], list[Any]] = field(repr=False, compare=False)
+    options: dict[str, Any] = field(default_factory=dict)
+    served: int = 0
+    fired: bool = False
+    affected: list[Any] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "after_page": self.after_page,
+            "after_requests": self.after_requests,
+            "options": self.options,
+            "served": self.served,
+            "fired": self.fired,
+            "affected": self.affected,
+        }
+
+
 class Dataset:
     """Mutations bump `version`; every cache below is only valid for the version it was built on."""
 
@@ -37,6 +70,12 @@ class Dataset:
         self.lock = threading.RLock()
         with _gc_paused():
             self.live, self.trashed = world.populate(n)
+        # Leads moved to the head of every listing, in the order they lead it. Only for orders no
+        # lead field decides (or that a test wants to override), see mutations.py.
+        self.front: list[Lead] = []
+        # Hard-deleted leads: gone from every listing, kept for the tests' bookkeeping.
+        self.removed: list[Lead] = []
+        self.schedule: list[ScheduledMutation] = []
         self.version = 0
         self._last_stamp = 0
         self._views: dict[Any, list[Lead]] = {}
@@ -54,6 +93,30 @@ class Dataset:
                     self._views.clear()
                 rows = self._views[key] = build()
             return rows
+
+    def ordered(self, rows: list[Lead]) -> list[Lead]:
+        """rows with the leads of `front` moved ahead, in front's order."""
+        if not self.front:
+            return rows
+        rank = {id(lead): n for n, lead in enumerate(self.front)}
+        head = sorted((lead for lead in rows if id(lead) in rank), key=lambda lead: rank[id(lead)])
+        if not head:
+            return rows
+        return head + [lead for lead in rows if id(lead) not in rank]
+
+    def served(self, page: int | None) -> None:
+        """Called under the lock once a list response is built: fires the mutations it triggers."""
+        if not self.schedule:
+            return
+        for mutation in list(self.schedule):
+            mutation.served += 1
+            if mutation.served < mutation.after_requests:
+                continue
+            if mutation.after_page is not None and mutation.after_page != page:
+                continue
+            self.schedule.remove(mutation)
+            mutation.affected = mutation.apply()
+            mutation.fired = True
 
     def cached_body(self, key: Any) -> bytes | None:
         return self._bodies.get(key)
@@ -109,6 +172,33 @@ class Dataset:
             self._changed()
             return found
 
+    def remove(self, ids: Iterable[Any]) -> list[Lead]:
+        """Hard delete: the leads vanish from every listing, as Teli's deleted contacts do."""
+        with self.lock:
+            found = self._find(ids)
+            gone = {id(lead) for lead in found}
+            self.live = [lead for lead in self.live if id(lead) not in gone]
+            self.trashed = [lead for lead in self.trashed if id(lead) not in gone]
+            self.removed.extend(found)
+            self._changed()
+            return found
+
+    def pin(self, leads: list[Lead]) -> None:
+        """Put these leads at the head of every listing, ahead of any pinned before."""
+        with self.lock:
+            moved = {id(lead) for lead in leads}
+            self.front = [*leads, *(lead for lead in self.front if id(lead) not in moved)]
+            self._changed()
+
+    def find(self, ids: Iterable[Any]) -> list[Lead]:
+        with self.lock:
+            return self._find(ids)
+
+    def changed(self) -> None:
+        """For changes made to the leads' dicts from outside this class."""
+        with self.lock:
+            self._changed()
+
     def _find(self, ids: Iterable[Any]) -> list[Lead]:
         key = self.world.key
         wanted = [ids] if isinstance(ids, str | int) else list(ids)
@@ -119,6 +209,9 @@ class Dataset:
         return [index[value] for value in wanted]
 
     def _changed(self) -> None:
+        if self.front:
+            listed = {id(lead) for lead in self.live}
+            self.front = [lead for lead in self.front if id(lead) in listed]
         self.version += 1
         self._views.clear()
         self._bodies.clear()

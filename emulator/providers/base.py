@@ -91,10 +91,15 @@ class ProviderAPI(ABC):
             return self.fault_response(next(iter(answer.values())))
         return self.list(request, listing)
 
+    def rows(self, listing: Listing) -> list[Lead]:
+        """The leads a listing covers, in order; cached until the dataset changes."""
+        dataset = self.dataset
+        return dataset.view(listing.selection, lambda: dataset.ordered(self.select(listing)))
+
     def list(self, request: Request, listing: Listing) -> Response:
         dataset = self.dataset
         with dataset.lock:
-            rows = dataset.view(listing.selection, lambda: self.select(listing))
+            rows = self.rows(listing)
             resolved = self.resolve_page(listing, len(rows))
             if isinstance(resolved, Response):
                 return resolved
@@ -112,8 +117,10 @@ class ProviderAPI(ABC):
                 if body is None:
                     body = self.serialize(request, listing, rows, fired)
                     dataset.keep_body(key, body)
+                dataset.served(listing.page)
                 return Response(200, body)
             body = self.serialize(request, listing, rows, fired)
+            dataset.served(listing.page)
         truncated = fired.get("truncated_body")
         if truncated is None:
             return Response(200, body)
