@@ -63,14 +63,12 @@ def write_config(path: Path, config: dict) -> Path:
 
 def test_config_file_that_is_not_json(tmp_path):
     config = tmp_path / "config.json"
-    config.write_text('{\n  "teli": {\n    "api_key": "x",\n  }\n}\n', encoding="utf-8")
+    config.write_text('{\n  "teli": {\n    "api_key": secret\n  }\n}\n', encoding="utf-8")
 
     result = run_cli("--config", str(config), cwd=tmp_path)
 
     assert_clean_failure(
-        result,
-        f"Config file {config} is not valid JSON: line 4, column 3: "
-        "Expecting property name enclosed in double quotes.",
+        result, f"Config file {config} is not valid JSON: line 3, column 16: Expecting value."
     )
 
 
