@@ -42,6 +42,9 @@ STORE_VERSION = 1
 # because the page fetcher retries the whole request under its own policy anyway.
 _TOKEN_TRIES = 3
 _TOKEN_PAUSES = (0.3, 1.0)
+# A 401 for the token that a refresh after a 401 produced, this soon after it, ends the run:
+# a third token would be refused as well. Later, the token may have been revoked meanwhile.
+_RECENT_REFRESH_SECONDS = 60.0
 
 
 class Auth(t.Protocol):
@@ -135,7 +138,7 @@ _AUTHS: weakref.WeakSet[FlextellOAuth] = weakref.WeakSet()
 
 def _after_fork_in_child() -> None:
     for store in list(_STORES):
-        store._reset_locks()
+        store._after_fork()
     for auth in list(_AUTHS):
         auth._lock = threading.Lock()
 
@@ -162,6 +165,14 @@ class TokenStore:
         self._thread_lock = threading.RLock()
         self._depth = 0
         self._lock_fd: int | None = None
+
+    def _after_fork(self) -> None:
+        # A copy of a descriptor holding the flock would keep the parent's lock held for as
+        # long as this child lives; closing it (never LOCK_UN) leaves the parent's lock alone.
+        if self._lock_fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._lock_fd)
+        self._reset_locks()
 
     def __repr__(self) -> str:
         return f"TokenStore({str(self.path)!r})"
@@ -356,6 +367,7 @@ class FlextellOAuth:
         self._generation = 0
         # The access token that a refresh after a 401 produced: a 401 for it ends the run.
         self._refreshed_after_401: str | None = None
+        self._refreshed_after_401_at = 0.0
         self._known_secrets: list[str] = [s for s in (client_secret, refresh_token) if s]
         self.refreshes = 0  # token requests that this object (this process) made
         _AUTHS.add(self)
@@ -386,10 +398,15 @@ class FlextellOAuth:
             if token is None or token != current.access_token:
                 # Headers from before a refresh that has already happened: retry with the new.
                 return True
-            if token == self._refreshed_after_401:
+            if (
+                token == self._refreshed_after_401
+                and time.monotonic() - self._refreshed_after_401_at < _RECENT_REFRESH_SECONDS
+                and not self._due(current)
+            ):
                 return False
             self._renew(stale=token)
             self._refreshed_after_401 = self._current().access_token
+            self._refreshed_after_401_at = time.monotonic()
             return True
 
     def auth_advice(self) -> str:
@@ -456,7 +473,14 @@ class FlextellOAuth:
                     raise
                 fresh = self._refresh(config_token)
             # Durable before use: if the run dies now, the next one finds the new token.
-            self.store.write(self.key, fresh)
+            try:
+                self.store.write(self.key, fresh)
+            except TokenStoreError as exc:
+                raise TokenStoreError(
+                    f"{exc} Flextell has already replaced the refresh token, and the new one "
+                    "could not be kept: once the store is fixed, authorise the tap again and "
+                    f"set {self.setting}.refresh_token."
+                ) from None
             self._use(fresh)
 
     def _use(self, tokens: Tokens) -> None:

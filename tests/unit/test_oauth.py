@@ -3,6 +3,7 @@ single-flight refreshes, rotation, refused grants, and two processes sharing one
 
 from __future__ import annotations
 
+import fcntl
 import json
 import multiprocessing
 import os
@@ -139,6 +140,25 @@ def test_store_in_a_read_only_directory_is_reported(tmp_path: Path):
         f"flextell.token_store: the tap cannot write to the directory {locked}, where it "
         "replaces t.json atomically. Make it writable, or move flextell.token_store elsewhere."
     )
+
+
+def test_a_forked_child_does_not_keep_the_store_locked(tmp_path: Path):
+    store = TokenStore(tmp_path / "t.json")
+    context = multiprocessing.get_context("fork")
+    with store.locked():
+        child = context.Process(target=time.sleep, args=(5,))
+        child.start()
+    time.sleep(0.5)  # the child has run its after-fork hooks by now
+    try:
+        fd = os.open(store.lock_path, os.O_RDWR)
+        try:
+            # Raises BlockingIOError if the child's copy of the descriptor still held it.
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        finally:
+            os.close(fd)
+    finally:
+        child.terminate()
+        child.join(timeout=10)
 
 
 # Refreshing
