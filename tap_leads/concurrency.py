@@ -1,40 +1,48 @@
-"""Fetching pages ahead of emission, within a window that backs off on throttling."""
+"""How fast one provider account may be asked: an adaptive window and a rate cap."""
 
 from __future__ import annotations
 
 import threading
 import time
 import typing as t
-from concurrent.futures import Executor, Future, ThreadPoolExecutor
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable
-
-    from tap_leads.pagination import Page
 
 
 class AdaptiveWindow:
     """How many requests may be in flight: halves on a 429, regrows one step at a time."""
 
-    def __init__(self, limit: int) -> None:
+    def __init__(
+        self, limit: int, on_change: Callable[[int, int, bool], None] | None = None
+    ) -> None:
         self.limit = max(1, limit)
         self.size = self.limit
         self._successes = 0
         self._lock = threading.Lock()
+        #: Told (size, limit, shrank) after every change, for the log.
+        self.on_change = on_change
 
     def throttled(self) -> None:
         with self._lock:
+            before = self.size
             self.size = max(1, self.size // 2)
             self._successes = 0
+            changed = self.size != before
+        if changed and self.on_change:
+            self.on_change(self.size, self.limit, True)
 
     def succeeded(self) -> None:
         with self._lock:
             if self.size >= self.limit:
                 return
             self._successes += 1
-            if self._successes >= self.size:
-                self.size += 1
-                self._successes = 0
+            if self._successes < self.size:
+                return
+            self.size += 1
+            self._successes = 0
+        if self.on_change:
+            self.on_change(self.size, self.limit, False)
 
 
 class RateLimiter:
@@ -58,56 +66,3 @@ class RateLimiter:
             self._next_start = start + self._interval
         if start > now:
             time.sleep(start - now)
-
-
-class PagePrefetcher:
-    """Fetches numbered pages ahead, hands them back strictly in page order.
-
-    Memory is bounded by the window: at most `window.size` pages are held or in flight.
-    """
-
-    def __init__(
-        self,
-        fetch: Callable[[int], Page],
-        window: AdaptiveWindow,
-        executor: Executor | None = None,
-    ) -> None:
-        self._fetch = fetch
-        self._window = window
-        self._pending: dict[int, Future[Page]] = {}
-        self._executor = executor or (
-            ThreadPoolExecutor(max_workers=window.limit, thread_name_prefix="page")
-            if window.limit > 1
-            else None
-        )
-
-    @property
-    def enabled(self) -> bool:
-        return self._executor is not None
-
-    @property
-    def executor(self) -> Executor | None:
-        return self._executor
-
-    def take(self, number: int, last_planned: int) -> Page:
-        """Page `number`, while keeping the following planned pages in flight."""
-        assert self._executor is not None
-        for stale in [n for n in self._pending if n < number]:
-            self._pending.pop(stale).cancel()
-        ahead = min(last_planned, number + self._window.size - 1)
-        for n in range(number, ahead + 1):
-            if n not in self._pending:
-                self._pending[n] = self._executor.submit(self._fetch, n)
-        future = self._pending.pop(number, None) or self._executor.submit(self._fetch, number)
-        return future.result()
-
-    def discard(self) -> None:
-        """Drop pages fetched ahead that the envelope says are not needed."""
-        for future in self._pending.values():
-            future.cancel()
-        self._pending.clear()
-
-    def close(self) -> None:
-        self.discard()
-        if self._executor is not None:
-            self._executor.shutdown(wait=True, cancel_futures=True)

@@ -32,11 +32,17 @@ class TransientError(TapLeadsError, RetriableAPIError):
         *,
         status: int | None = None,
         retry_after: float | None = None,
+        advice: str | None = None,
+        max_tries: int | None = None,
         response: t.Any = None,
     ) -> None:
         super().__init__(message, response)
         self.status = status
         self.retry_after = retry_after
+        #: What to do when retries run out, naming the setting to check.
+        self.advice = advice
+        #: Fewer tries than the policy allows, for causes that retrying rarely cures.
+        self.max_tries = max_tries
 
 
 class GaveUpError(ProviderError):

@@ -1,8 +1,8 @@
-"""Singer message output: msgspec encoding into one buffer, flushed per STATE."""
+"""Singer message output: msgspec encoding into one buffer, written out in large chunks."""
 
 from __future__ import annotations
 
-import atexit
+import os
 import sys
 import typing as t
 
@@ -10,9 +10,21 @@ from singer_sdk.contrib.msgspec import MsgSpecWriter, encoder
 from singer_sdk.singerlib import RecordMessage
 
 if t.TYPE_CHECKING:
+    from collections.abc import Callable
+
     from singer_sdk.singerlib.encoding.simple import Message
 
 _CHUNK = 256 * 1024
+
+
+class OutputClosed(Exception):
+    """The reader of stdout went away: nothing the tap reads can arrive anywhere."""
+
+    def __str__(self) -> str:
+        return (
+            "the output closed: the target (or whatever reads the tap's stdout) stopped "
+            "reading, so the run stopped. Check the target's own log for why."
+        )
 
 
 class BufferedMsgSpecWriter(MsgSpecWriter):
@@ -26,7 +38,10 @@ class BufferedMsgSpecWriter(MsgSpecWriter):
     def __init__(self) -> None:
         super().__init__()
         self._buffer = bytearray()
-        atexit.register(self.flush)
+        #: True while bytes go out, so that a signal never leaves half a line behind.
+        self.writing = False
+        self._pending_interrupt: Callable[[], BaseException] | None = None
+        self.closed = False
 
     def write_message(self, message: Message) -> None:
         buffer = self._buffer
@@ -46,12 +61,41 @@ class BufferedMsgSpecWriter(MsgSpecWriter):
             self.flush(force=False)
 
     def flush(self, *, force: bool = True) -> None:
+        """Write the buffer out; raises OutputClosed once the reader is gone."""
+        if self.closed:
+            raise OutputClosed
+        self.writing = True
         try:
             if self._buffer:
                 sys.stdout.buffer.write(self._buffer)
                 self._buffer.clear()
             if force:
                 sys.stdout.flush()
-        except (BrokenPipeError, ValueError):
-            # The reader went away (or stdout is closed); nothing is left to write to.
-            self._buffer.clear()
+        except (BrokenPipeError, ValueError) as exc:
+            self._close()
+            raise OutputClosed from exc
+        finally:
+            self.writing = False
+        if self._pending_interrupt is not None:
+            interrupt, self._pending_interrupt = self._pending_interrupt, None
+            raise interrupt()
+
+    def interrupt_after_write(self, make: Callable[[], BaseException]) -> None:
+        """Raise `make()` as soon as the write under way has finished."""
+        self._pending_interrupt = make
+
+    def drop_partial_line(self) -> None:
+        """Forget a message whose encoding an interruption cut short."""
+        end = self._buffer.rfind(b"\n") + 1
+        del self._buffer[end:]
+
+    def _close(self) -> None:
+        """Point stdout at /dev/null, so that exiting does not hit the broken pipe again."""
+        self.closed = True
+        self._buffer.clear()
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
+        except (OSError, ValueError):
+            pass

@@ -397,19 +397,26 @@ def _unknown_settings(
 
 
 def _check_batch_config(batch_config: t.Any) -> list[str]:
-    """Parquet batch files need pyarrow, which the SDK imports only once records flow."""
-    if not isinstance(batch_config, dict):
+    """Batch settings that would fail only once records flow, or in the target."""
+    encoding = batch_config.get("encoding") if isinstance(batch_config, dict) else None
+    if not isinstance(encoding, dict):
         return []
-    encoding = batch_config.get("encoding")
-    if not isinstance(encoding, dict) or encoding.get("format") != "parquet":
-        return []
-    try:
-        importlib.import_module("pyarrow.parquet")
-    except ImportError:
+    file_format, compression = encoding.get("format"), encoding.get("compression")
+    if file_format == "jsonl" and compression != "gzip":
+        # singer-sdk 0.54 gzips JSON Lines batch files whatever the setting says, and
+        # targets read them as the BATCH message's compression tells.
         return [
-            "batch_config.encoding.format is parquet, which needs pyarrow: "
-            "pip install 'tap-leads[parquet]'."
+            f"batch_config.encoding.compression is {compression!r}: JSON Lines batch files "
+            "are always gzip-compressed, so set it to gzip."
         ]
+    if file_format == "parquet":
+        try:
+            importlib.import_module("pyarrow.parquet")
+        except ImportError:
+            return [
+                "batch_config.encoding.format is parquet, which needs pyarrow: "
+                "pip install 'tap-leads[parquet]'."
+            ]
     return []
 
 

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import typing as t
-from functools import cached_property
 from urllib.parse import quote
 
-from singer_sdk.authenticators import APIKeyAuthenticator, BearerTokenAuthenticator
-
 from tap_leads.client import LeadsStream
+from tap_leads.fetch import Auth, StaticAuth
 from tap_leads.pagination import (
     DrfPaginator,
     HasNextPagePaginator,
@@ -16,13 +14,6 @@ from tap_leads.pagination import (
     LaravelResourcePaginator,
     TotalPagesPaginator,
 )
-from tap_leads.timestamps import parse_timestamp
-
-if t.TYPE_CHECKING:
-    from datetime import datetime
-
-    from singer_sdk.authenticators import APIAuthenticatorBase
-    from singer_sdk.streams.rest import HTTPRequest, PageContext
 
 
 class TeliLeadsStream(LeadsStream):
@@ -37,12 +28,11 @@ class TeliLeadsStream(LeadsStream):
     paginator_class = TotalPagesPaginator
 
     @property
-    def path(self) -> str:
+    def path(self) -> str:  # type: ignore[override]
         return f"/v1/organizations/{quote(str(self.settings['org_id']), safe='')}/leads"
 
-    @cached_property
-    def authenticator(self) -> APIAuthenticatorBase:
-        return APIKeyAuthenticator(key="X-API-Key", value=self.settings["api_key"].strip())
+    def auth(self) -> Auth:
+        return StaticAuth({"X-API-Key": self.settings["api_key"].strip()})
 
     def base_params(self) -> dict[str, t.Any]:
         params = super().base_params()
@@ -51,13 +41,7 @@ class TeliLeadsStream(LeadsStream):
             params["is_admin"] = "true"
         return params
 
-    def get_http_request(self, *, page: PageContext) -> HTTPRequest:
-        request = super().get_http_request(page=page)
-        # Without `page`, Teli returns every lead in one response.
-        request.params.setdefault(self.page_param, 1)
-        return request
-
-    def not_found_message(self, detail: str) -> str:
+    def explain_404(self, detail: str) -> str | None:
         if self.settings.get("user_id") and "user" in detail.lower():
             return (
                 f"Teli does not know the user in teli.user_id (HTTP 404{detail}). "
@@ -69,7 +53,7 @@ class TeliLeadsStream(LeadsStream):
                 f"Teli does not know the organisation in teli.org_id (HTTP 404{detail}). "
                 "Check teli.org_id: it takes the organisation's unique_id."
             )
-        return super().not_found_message(detail)
+        return None
 
 
 class NexusErpLeadsStream(LeadsStream):
@@ -84,9 +68,8 @@ class NexusErpLeadsStream(LeadsStream):
     page_size_param = "pageSize"
     paginator_class = HasNextPagePaginator
 
-    @cached_property
-    def authenticator(self) -> APIAuthenticatorBase:
-        return BearerTokenAuthenticator(token=self.settings["api_key"].strip())
+    def auth(self) -> Auth:
+        return StaticAuth({"Authorization": f"Bearer {self.settings['api_key'].strip()}"})
 
 
 class FlextellLeadsStream(LeadsStream):
@@ -106,13 +89,13 @@ class FlextellLeadsStream(LeadsStream):
     page_size_param = "per_page"
     paginator_class = LaravelResourcePaginator
 
-    @cached_property
-    def authenticator(self) -> APIAuthenticatorBase:
-        return BearerTokenAuthenticator(token=self.settings["access_token"].strip())
+    change_keys = ("updated_at", "deleted_at")
 
-    @property
-    def http_headers(self) -> dict:
-        return {**super().http_headers, "X-Tenant": str(self.settings["tenant_id"]).strip()}
+    def auth(self) -> Auth:
+        return StaticAuth({"Authorization": f"Bearer {self.settings['access_token'].strip()}"})
+
+    def extra_headers(self) -> dict[str, str]:
+        return {"X-Tenant": str(self.settings["tenant_id"]).strip()}
 
     def base_params(self) -> dict[str, t.Any]:
         # Creation order is the only stable order Flextell offers, so offset pages
@@ -124,16 +107,6 @@ class FlextellLeadsStream(LeadsStream):
         if self.settings.get("include_deleted"):
             return [{}, {"trashed": "true"}]
         return [{}]
-
-    def changed_at(self, row: dict) -> datetime | None:
-        return max(
-            (
-                moment
-                for key in ("updated_at", "deleted_at")
-                if (moment := parse_timestamp(row.get(key))) is not None
-            ),
-            default=None,
-        )
 
 
 class SelaLeadsStream(LeadsStream):
@@ -153,13 +126,12 @@ class SelaLeadsStream(LeadsStream):
     }
     paginator_class = DrfPaginator
 
-    @cached_property
-    def authenticator(self) -> APIAuthenticatorBase:
+    def auth(self) -> Auth:
         key = self.settings["api_key"].strip()
         # Users paste the key with or without the prefix; send it exactly once.
         if key[:6].lower() == "token ":
             key = key[6:].strip()
-        return APIKeyAuthenticator(key="Authorization", value=f"Token {key}")
+        return StaticAuth({"Authorization": f"Token {key}"})
 
 
 class AutocallsLeadsStream(LeadsStream):
@@ -180,9 +152,8 @@ class AutocallsLeadsStream(LeadsStream):
     page_size_param = "per_page"
     paginator_class = LaravelPaginator
 
-    @cached_property
-    def authenticator(self) -> APIAuthenticatorBase:
-        return BearerTokenAuthenticator(token=self.settings["api_key"].strip())
+    def auth(self) -> Auth:
+        return StaticAuth({"Authorization": f"Bearer {self.settings['api_key'].strip()}"})
 
 
 STREAM_TYPES: tuple[type[LeadsStream], ...] = (

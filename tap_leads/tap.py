@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 import typing as t
+from functools import cached_property
 
 from singer_sdk import Tap
 from singer_sdk.exceptions import ConfigValidationError
 
-from tap_leads import redaction, settings
+from tap_leads import redaction, sdk_hooks, settings
 from tap_leads.errors import TapLeadsError
-from tap_leads.output import BufferedMsgSpecWriter
+from tap_leads.output import BufferedMsgSpecWriter, OutputClosed
+from tap_leads.scheduler import Scheduler
 from tap_leads.streams import STREAM_TYPES
 
 if t.TYPE_CHECKING:
+    from types import FrameType
+
     import click
 
     from tap_leads.client import LeadsStream
@@ -36,6 +41,7 @@ class TapLeads(Tap):
             settings.secret_values(self.config),
             [self.logger, logging.getLogger("singer_sdk"), logging.getLogger("tap-leads")],
         )
+        sdk_hooks.quiet_sdk_notes([logging.getLogger("singer_sdk"), self.logger])
 
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
         # Our checks name the provider and the setting; the SDK's schema check follows.
@@ -60,37 +66,58 @@ class TapLeads(Tap):
         configured = {p.key for p in settings.configured_providers(self.config)}
         return [stream(self) for stream in STREAM_TYPES if stream.provider in configured]
 
-    def sync_all(self) -> None:
-        """Sync every stream; one provider failing does not stop the others.
+    @cached_property
+    def scheduler(self) -> Scheduler:
+        """The run's one budget of requests in flight, shared by every stream."""
+        return Scheduler(int(self.config.get("max_concurrent_requests", 8)))
 
-        This is the SDK's own loop with a try around each stream: the SDK stops at
-        the first failure, which would hold back the leads of healthy providers.
-        A failed stream keeps its previous bookmark, so its next run misses nothing.
+    def sync_all(self) -> None:
+        """Sync every stream, fetching the next streams' pages while one is emitted.
+
+        A stream that fails keeps its previous bookmark and the others go on; the run
+        then ends with one line naming each failure, and a non-zero exit.
         """
-        self._reset_state_progress_markers()
-        self._set_compatible_replication_methods()
-        if self.state:
-            self._state_writer.write_state(self.state)
-        failures: list[str] = []
-        for stream in self.streams.values():
-            if not stream.selected:
-                self.logger.info("Skipping deselected stream '%s'.", stream.name)
-                continue
-            try:
-                stream.sync()
-            except TapLeadsError as exc:
-                self.logger.error("%s failed: %s", stream.name, exc)
-                failures.append(f"{stream.name}: {exc}")
-                continue
-            stream.finalize_state_progress_markers()
-        for stream in self.streams.values():
-            stream.log_sync_costs()
+        streams = [s for s in self.streams.values() if s.selected]
+        for stream in streams:
+            stream.plan_lanes(self.scheduler)
+        self.scheduler.start()
+        try:
+            super().sync_all()
+        except sdk_hooks.RunInterrupted as exc:
+            self._stop_interrupted(exc)
+        except OutputClosed as exc:
+            self.scheduler.cancel()
+            self.logger.error("tap-leads stopped: %s", exc)
+            sys.exit(1)
+        finally:
+            self.scheduler.cancel()
+        # Every run ends on a STATE message, also when nothing changed.
+        self.state_writer.write_state(self.state)
+        failures = [f"{s.name}: {s.failure}" for s in streams if s.failure]
         if failures:
-            others = len(self.streams) - len(failures)
+            others = len(streams) - len(failures)
             raise TapLeadsError(
                 f"{len(failures)} stream(s) failed ({others} other(s) completed): "
                 + " | ".join(failures)
             )
+
+    def _stop_interrupted(self, exc: sdk_hooks.RunInterrupted) -> None:
+        self.scheduler.cancel()
+        writer = self.message_writer
+        if isinstance(writer, BufferedMsgSpecWriter):
+            writer.drop_partial_line()
+        with contextlib.suppress(OutputClosed):
+            self.state_writer.write_state(self.state)
+        self.logger.error(
+            "tap-leads stopped: %s before the run completed. The last STATE message "
+            "holds only complete streams' bookmarks; a run started from it reads "
+            "every lead this run did not finish.",
+            exc,
+        )
+        sys.exit(exc.exit_code)
+
+    def _handle_termination(self, signum: int, frame: FrameType | None) -> None:
+        sdk_hooks.handle_termination(self, signum, frame)
 
     @classmethod
     def invoke(cls, *args: t.Any, **kwargs: t.Any) -> None:  # type: ignore[override]

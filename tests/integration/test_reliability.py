@@ -109,8 +109,9 @@ def test_success_false_is_never_data(emulator, run_tap):
     assert run.records("teli_leads") == []
     assert run.errors[-1] == (
         "1 stream(s) failed (0 other(s) completed): teli_leads: Teli still failed on page 1 "
-        "after 4 tries: Teli answered HTTP 200 with success=false (Temporary failure reading "
-        "leads). The provider looks unavailable: run the tap later, or raise max_tries."
+        "after 3 tries: Teli answered HTTP 200 with success=false (Temporary failure reading "
+        "leads). Check the teli settings: teli.user_id, teli.group_id, teli.phone_number, "
+        "teli.page_size."
     )
 
 

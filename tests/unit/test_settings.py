@@ -135,4 +135,4 @@ def test_decimal_settings_accept_numeric_text_as_meltano_sends_it():
         "backoff_base_seconds is 'fast': it must be above 0."
     ]
     tap = TapLeads(config=config)
-    assert tap.streams["teli_leads"].limiter._interval == 0.4
+    assert tap.streams["teli_leads"].fetcher.limiter._interval == 0.4

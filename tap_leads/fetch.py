@@ -1,0 +1,411 @@
+"""A standalone page fetcher: one provider endpoint, its auth, retries and error messages.
+
+It is built from plain values and needs no Stream, Tap or catalog, so any thread can
+use it and tests can drive it against a server directly.
+"""
+
+from __future__ import annotations
+
+import logging
+import typing as t
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+
+import backoff
+import orjson
+import urllib3
+
+from tap_leads.errors import (
+    AuthError,
+    GaveUpError,
+    PaginationError,
+    ProviderError,
+    TransientError,
+    error_detail,
+)
+from tap_leads.retry import RETRYABLE_STATUSES, RetryPolicy, retry_after_seconds
+from tap_leads.transport import Reply, Transport
+
+if t.TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
+
+    from tap_leads.concurrency import AdaptiveWindow, RateLimiter
+    from tap_leads.pagination import EnvelopePaginator
+    from tap_leads.records import RecordShaper
+
+#: An int asks for that page number; a str is a next-page URL given by the provider.
+PageToken = int | str
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+#: Causes that retrying rarely cures get a couple of quick tries, not the full policy.
+_QUICK_TRIES = 3
+_QUICK_WAIT = 0.5
+
+
+class Page(t.NamedTuple):
+    """One fetched page, its body parsed once and shared by everything downstream."""
+
+    number: int
+    url: str
+    body: t.Any
+    #: The page's records, shaped where the page was fetched.
+    rows: t.Sequence[dict] = ()
+    #: What shaping could not keep (a records.ShapeReport), merged when the page is emitted.
+    shaping: t.Any = None
+    #: Retries, and how many of them were throttled (429), it took to fetch the page.
+    retries: int = 0
+    throttled: int = 0
+
+
+class Auth(t.Protocol):
+    """Credentials read at request time, so a refreshed token reaches every request."""
+
+    def headers(self) -> Mapping[str, str]: ...
+
+    def after_unauthorized(self, sent: Mapping[str, str]) -> bool:
+        """A 401 answered `sent`; True when newer credentials are worth one more try."""
+        ...
+
+
+class StaticAuth:
+    """Fixed headers, such as an API key."""
+
+    def __init__(self, headers: Mapping[str, str]) -> None:
+        self._headers = dict(headers)
+
+    def headers(self) -> Mapping[str, str]:
+        return self._headers
+
+    def after_unauthorized(self, sent: Mapping[str, str]) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return f"StaticAuth({sorted(self._headers)})"
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where and how one provider account lists its leads."""
+
+    #: The setting prefix errors name, e.g. "teli" or "autocalls.accounts[acme]".
+    settings: str
+    label: str
+    base_url: str
+    path: str
+    #: Filters under the API's names, and the page size.
+    params: Mapping[str, t.Any] = field(default_factory=dict)
+    headers: Mapping[str, str] = field(default_factory=dict)
+    page_param: str = "page"
+    timeout: float = 60.0
+    #: Settings named when the provider rejects the credentials.
+    credential_settings: tuple[str, ...] = ()
+    #: Settings named when the provider rejects the request itself.
+    request_settings: tuple[str, ...] = ()
+
+    @property
+    def url(self) -> str:
+        return self.base_url.rstrip("/") + self.path
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.base_url).netloc
+
+
+class PageFetcher:
+    """Fetch, parse and shape one page, retrying what is worth retrying."""
+
+    def __init__(
+        self,
+        endpoint: Endpoint,
+        *,
+        auth: Auth,
+        policy: RetryPolicy,
+        reader: EnvelopePaginator,
+        shaper: RecordShaper,
+        window: AdaptiveWindow,
+        limiter: RateLimiter,
+        logger: logging.Logger,
+        explain_404: Callable[[str], str | None] | None = None,
+        on_reply: Callable[[Reply], None] | None = None,
+    ) -> None:
+        self.endpoint = endpoint
+        self.auth = auth
+        self.policy = policy
+        self.reader = reader
+        self.shaper = shaper
+        self.window = window
+        self.limiter = limiter
+        self.logger = logger
+        self._explain_404 = explain_404
+        self._on_reply = on_reply
+        self._transport: Transport | None = None
+
+    @property
+    def label(self) -> str:
+        return self.endpoint.label
+
+    @property
+    def transport(self) -> Transport:
+        if self._transport is None:
+            self._transport = Transport(
+                self.endpoint.base_url,
+                pool_size=self.window.limit,
+                timeout=self.endpoint.timeout,
+            )
+        return self._transport
+
+    def close(self) -> None:
+        if self._transport is not None:
+            self._transport.close()
+
+    # ----- requests ---------------------------------------------------------
+
+    def request_url(self, token: PageToken, extra: Mapping[str, t.Any] | None = None) -> str:
+        """The URL of the page that `token` asks for, with every parameter once."""
+        endpoint = self.endpoint
+        url = endpoint.url
+        params = {**endpoint.params, **(extra or {})}
+        if isinstance(token, str):
+            url, next_query = self.pin_next_url(token)
+            # The next URL's own query wins, so no parameter is ever sent twice.
+            params.update(next_query)
+        else:
+            params[endpoint.page_param] = token
+        query = urlencode(params)
+        return f"{url}?{query}" if query else url
+
+    def pin_next_url(self, next_url: str) -> tuple[str, dict[str, str]]:
+        """Follow a provider's next URL on the configured host only.
+
+        The scheme is pinned to api_url's, since proxies often rewrite https to http.
+        """
+        target = urlsplit(urljoin(self.endpoint.url, next_url))
+        base = urlsplit(self.endpoint.base_url)
+        # A port is compared only when the link names one: the scheme is pinned anyway.
+        base_port = base.port or _DEFAULT_PORTS.get(base.scheme)
+        if target.hostname != base.hostname or target.port not in (None, base_port):
+            raise PaginationError(
+                f"{self.label} gave a next-page URL on another host ({target.netloc}) than "
+                f"{self.endpoint.settings}.api_url ({base.netloc}); refusing to follow it, so "
+                "that credentials never leave the configured host."
+            )
+        url = urlunsplit((base.scheme, base.netloc, target.path, "", ""))
+        return url, dict(parse_qsl(target.query, keep_blank_values=True))
+
+    def fetch(
+        self, token: PageToken, number: int, extra: Mapping[str, t.Any] | None = None
+    ) -> Page:
+        """Fetch and parse one page, retrying transient failures per the retry policy."""
+        url = self.request_url(token, extra)
+        retries: list[int | None] = []
+
+        def tally(details: dict) -> None:
+            retries.append(getattr(details.get("exception"), "status", None))
+
+        def give_up_early(exc: Exception) -> bool:
+            quick = getattr(exc, "max_tries", None)
+            return quick is not None and len(retries) + 1 >= quick
+
+        attempt = backoff.on_exception(
+            self.policy.waits,
+            TransientError,
+            max_tries=self.policy.max_tries,
+            giveup=give_up_early,
+            jitter=None,
+            on_backoff=[self._log_retry, tally],
+            logger=None,
+        )(self._attempt)
+        try:
+            page = attempt(url, number)
+        except TransientError as exc:
+            raise GaveUpError(self.give_up_message(exc, number, len(retries) + 1)) from exc
+        rows = self.reader.records(page)
+        return page._replace(
+            rows=rows,
+            shaping=self.shaper.shape_rows(rows),
+            retries=len(retries),
+            throttled=retries.count(429),
+        )
+
+    def _attempt(self, url: str, number: int) -> Page:
+        reply, sent = self._get(url)
+        if reply.status == 401 and self.auth.after_unauthorized(sent):
+            reply, _ = self._get(url)
+        self.check_status(reply)
+        return Page(number=number, url=reply.url, body=self.parse(reply, number))
+
+    def _get(self, url: str) -> tuple[Reply, Mapping[str, str]]:
+        self.limiter.wait()
+        auth = self.auth.headers()
+        headers = {**self.endpoint.headers, **auth}
+        try:
+            reply = self.transport.get(url, headers)
+        except Exception as exc:
+            raise self.connection_error(exc) from exc
+        if self._on_reply is not None:
+            self._on_reply(reply)
+        return reply, auth
+
+    def connection_error(self, exc: Exception) -> Exception:
+        """The error class and message that fit a request that got no HTTP answer."""
+        host = self.endpoint.host
+        api_url = f"{self.endpoint.settings}.api_url"
+        exceptions = urllib3.exceptions
+        # urllib3 2.x makes these subclasses of ConnectTimeoutError: test them first.
+        if isinstance(exc, exceptions.NameResolutionError):
+            return TransientError(
+                f"the host name {urlsplit(self.endpoint.base_url).hostname} does not resolve",
+                advice=f"Check {api_url}: the host name, and the network's DNS.",
+                max_tries=2,
+                retry_after=_QUICK_WAIT,
+            )
+        if isinstance(exc, exceptions.NewConnectionError) or _refused(exc):
+            return TransientError(
+                f"the connection to {host} was refused",
+                advice=f"Check {api_url}: the host and port, and that the API is up.",
+            )
+        if isinstance(exc, exceptions.SSLError):
+            return ProviderError(
+                f"{self.label}: the TLS handshake with {host} failed ({_short_reason(exc)}). "
+                f"Check {api_url}: the scheme and host."
+            )
+        if isinstance(exc, exceptions.TimeoutError):
+            return TransientError(
+                f"no answer within request_timeout ({self.endpoint.timeout:g} s)",
+                advice="The provider looks unavailable: run the tap later, or raise max_tries.",
+            )
+        if isinstance(exc, (exceptions.HTTPError, OSError)):
+            return TransientError(
+                f"the connection to {host} failed ({_short_reason(exc)})",
+                advice=f"Check {api_url} and the network.",
+            )
+        return exc
+
+    def parse(self, reply: Reply, number: int) -> t.Any:
+        try:
+            body = orjson.loads(reply.body)
+        except orjson.JSONDecodeError as exc:
+            if reply.body.lstrip()[:1] == b"<":
+                raise TransientError(
+                    f"page {number} came back as HTML instead of JSON "
+                    "(a proxy or maintenance page?)"
+                ) from exc
+            raise TransientError(
+                f"the body of page {number} is not valid JSON "
+                f"({len(reply.body)} bytes, probably cut off)"
+            ) from exc
+        if isinstance(body, dict) and body.get("success") is False:
+            detail = error_detail(body) or "no error given"
+            # Almost always a request the API refuses (an unknown user, a bad filter).
+            raise TransientError(
+                f"{self.label} answered HTTP {reply.status} with success=false ({detail})",
+                advice=f"Check the {self.endpoint.settings} settings: "
+                + self._request_settings()
+                + ".",
+                max_tries=_QUICK_TRIES,
+                retry_after=_QUICK_WAIT,
+            )
+        self.window.succeeded()
+        return body
+
+    def check_status(self, reply: Reply) -> None:
+        """Raise the error class and message that fit a non-2xx status."""
+        status = reply.status
+        if status < 400:
+            return
+        detail = self.error_message(reply.body)
+        label, prefix = self.label, self.endpoint.settings
+        if status in RETRYABLE_STATUSES:
+            if status == 429:
+                self.window.throttled()
+            hint = retry_after_seconds(reply.headers)
+            if hint and hint > self.policy.max_wait_seconds:
+                raise ProviderError(
+                    f"{label} asked to wait {hint:.0f} s before the next request "
+                    f"(HTTP {status}), longer than max_retry_wait "
+                    f"({self.policy.max_wait_seconds:g} s). Run the tap later, "
+                    "or raise max_retry_wait."
+                )
+            advice = (
+                f"Lower {prefix}.requests_per_second or max_concurrent_requests, "
+                "or raise max_tries."
+                if status == 429
+                else "The provider looks unavailable: run the tap later, or raise max_tries."
+            )
+            raise TransientError(
+                f"HTTP {status}{detail}", status=status, retry_after=hint, advice=advice
+            )
+        if status in (401, 403):
+            credentials = " and ".join(self.endpoint.credential_settings)
+            raise AuthError(
+                f"{label} rejected the credentials (HTTP {status}{detail}). Check {credentials}."
+            )
+        if status == 404:
+            explained = self._explain_404(detail) if self._explain_404 else None
+            raise ProviderError(
+                explained
+                or f"{label} answered HTTP 404{detail} for {self.endpoint.path}. Check "
+                f"{prefix}.api_url: it is the API's base URL, without the endpoint path."
+            )
+        raise ProviderError(
+            f"{label} rejected the request (HTTP {status}{detail}). "
+            f"Check the {prefix} settings: {self._request_settings()}."
+        )
+
+    def _request_settings(self) -> str:
+        prefix = self.endpoint.settings
+        return ", ".join(f"{prefix}.{name}" for name in self.endpoint.request_settings)
+
+    @staticmethod
+    def error_message(body: bytes) -> str:
+        """': <provider message>' from any of the five error body shapes, or ''."""
+        try:
+            detail = error_detail(orjson.loads(body))
+        except orjson.JSONDecodeError:
+            detail = None
+        return f": {detail[:300]}" if detail else ""
+
+    def give_up_message(self, exc: TransientError, number: int, tries: int) -> str:
+        return f"{self.label} still failed on page {number} after {tries} tries: {exc}. " + (
+            exc.advice or "Run the tap later, or raise max_tries."
+        )
+
+    def _log_retry(self, details: dict) -> None:
+        exc = details.get("exception")
+        args: Sequence[t.Any] = details.get("args") or (None, "?")
+        asked = getattr(exc, "status", None) and getattr(exc, "retry_after", None)
+        hint = " as the server asked" if asked else ""
+        self.logger.info(
+            "%s: page %s failed (%s); retry %d of %d in %.1f s%s.",
+            self.label,
+            args[1],
+            exc,
+            details.get("tries", 0),
+            self.policy.max_tries - 1,
+            details.get("wait", 0.0),
+            hint,
+        )
+
+
+def _refused(exc: Exception) -> bool:
+    return isinstance(exc, ConnectionRefusedError) or "Connection refused" in str(exc)
+
+
+def _short_reason(exc: Exception) -> str:
+    text = str(exc)
+    for marker in ("Connection refused", "Connection reset", "IncompleteRead", "timed out"):
+        if marker in text:
+            return marker
+    return type(exc).__name__
+
+
+__all__ = [
+    "RETRYABLE_STATUSES",
+    "Auth",
+    "Endpoint",
+    "Page",
+    "PageFetcher",
+    "PageToken",
+    "RetryPolicy",
+    "StaticAuth",
+]

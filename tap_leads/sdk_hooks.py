@@ -1,0 +1,138 @@
+"""Every use of a private SDK method or module, each saying what it replaces and why.
+
+tests/unit/test_sdk_hooks.py checks that the SDK still has what these rely on, so an
+SDK upgrade that changes them fails loudly instead of silently losing leads.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import typing as t
+
+from singer_sdk.helpers._state import PROGRESS_MARKERS  # private: the state layout
+
+from tap_leads.output import BufferedMsgSpecWriter
+
+if t.TYPE_CHECKING:
+    from types import FrameType
+
+    from singer_sdk import Tap
+
+#: Keys of a stream state's progress markers that the SDK promotes to the bookmark.
+PROGRESS_KEYS = ("replication_key", "replication_key_value")
+
+
+class RunInterrupted(Exception):
+    """SIGTERM or SIGINT arrived; the run stops and must not report success."""
+
+    def __init__(self, signum: int) -> None:
+        self.signal_name = signal.Signals(signum).name
+        self.exit_code = 128 + signum
+        super().__init__(f"received {self.signal_name}")
+
+
+def drop_progress_bookmark(state: dict) -> None:
+    """Forget this run's greatest value, so that finalising keeps the previous bookmark.
+
+    For unsorted streams the SDK keeps the greatest value in
+    state["progress_markers"] and promotes it to the bookmark when the stream ends
+    (Stream.finalize_state_progress_markers); there is no public way to veto that.
+    """
+    markers = state.get(PROGRESS_MARKERS) or {}
+    for key in PROGRESS_KEYS:
+        markers.pop(key, None)
+
+
+def handle_termination(tap: Tap, signum: int, frame: FrameType | None) -> None:
+    """Replaces Tap._handle_termination, which writes state and exits 0.
+
+    A run cut short must not report success, and the signal may arrive while a
+    buffer is half written; so the writer finishes its write first and the run
+    unwinds with RunInterrupted, which the CLI turns into one line and a non-zero exit.
+    """
+    writer = tap.message_writer if hasattr(tap, "message_writer") else None
+    if isinstance(writer, BufferedMsgSpecWriter) and writer.writing:
+        writer.interrupt_after_write(lambda: RunInterrupted(signum))
+        return
+    raise RunInterrupted(signum)
+
+
+class _QuietSdkNotes(logging.Filter):
+    """Drops two SDK log lines that say nothing a user can act on.
+
+    - "Stream is assumed to be unsorted…": lead lists have no stable order, and the tap
+      handles that (bookmarks are promoted only when a stream completes).
+    - "An unhandled error occurred while syncing…": the tap catches the failure and
+      logs one line naming the provider and the setting to fix.
+    """
+
+    NOTES = ("Stream is assumed to be unsorted", "An unhandled error occurred while syncing")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = str(record.msg)
+        return not message.startswith(self.NOTES)
+
+
+def quiet_sdk_notes(loggers: t.Iterable[logging.Logger]) -> None:
+    for logger in loggers:
+        if not any(isinstance(f, _QuietSdkNotes) for f in logger.filters):
+            logger.addFilter(_QuietSdkNotes())
+
+
+class StreamShortcuts:
+    """Per-record SDK bookkeeping the lead streams do not need, skipped.
+
+    Mixed into the stream class; each override says what it replaces.
+    """
+
+    _greatest_seen: str | None = None
+    _extracted_at: str = ""
+
+    def _write_record_message(self: t.Any, record: dict) -> None:
+        """Replaces Stream._write_record_message when nothing is deselected.
+
+        The SDK walks every field for deselection and builds a message object per
+        record; when no field is deselected and the writer is ours, neither is needed.
+        """
+        writer = self._tap.message_writer
+        if (
+            not self.everything_selected
+            or self._stream_version is not None
+            or not isinstance(writer, BufferedMsgSpecWriter)
+        ):
+            super()._write_record_message(record)  # type: ignore[misc]
+            return
+        for stream_map in self.stream_maps:
+            mapped = stream_map.transform(record)
+            if mapped is not None:
+                writer.write_record(stream_map.stream_alias, mapped, self._extracted_at)
+        self.state_manager.is_flushed = False
+
+    def _process_record(
+        self: t.Any, record: dict, child_context: t.Any = None, partition_context: t.Any = None
+    ) -> None:
+        """Replaces Stream._process_record: lead streams have no child streams."""
+        if self.child_streams:
+            super()._process_record(record, child_context, partition_context)  # type: ignore[misc]
+
+    def _increment_stream_state(self: t.Any, latest_record: dict, *, context: t.Any = None) -> None:
+        """Replaces Stream._increment_stream_state for records that cannot raise the bookmark.
+
+        The SDK keeps the greatest value anyway, but its bookkeeping per record costs
+        as much as shaping the record. Values are fixed-width UTC strings, so comparing
+        them orders them in time.
+        """
+        value = latest_record.get(self.replication_key) if self.replication_key else None
+        seen = self._greatest_seen_by_context
+        key = _context_key(context)
+        if value is not None and (seen.get(key) is None or value > seen[key]):
+            seen[key] = value
+            super()._increment_stream_state(latest_record, context=context)  # type: ignore[misc]
+
+
+def _context_key(context: t.Any) -> t.Any:
+    return tuple(sorted(context.items())) if context else None
+
+
+__all__ = ["PROGRESS_MARKERS", "RunInterrupted", "StreamShortcuts"]

@@ -1,0 +1,89 @@
+"""What tap_leads.sdk_hooks relies on in the SDK. An SDK upgrade that changes any of it
+fails here, loudly, rather than silently promoting a bookmark that should be held."""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from pathlib import Path
+
+import singer_sdk
+from singer_sdk import Stream, Tap
+from singer_sdk.helpers import _state
+
+from tap_leads import sdk_hooks
+
+SDK_ROOT = Path(singer_sdk.__file__).parent
+
+
+def parameters(function) -> list[str]:
+    return list(inspect.signature(function).parameters)
+
+
+def test_unsorted_streams_keep_their_greatest_value_in_progress_markers():
+    state: dict = {}
+    for value in ("2026-01-02T00:00:00+00:00", "2026-01-03T00:00:00+00:00"):
+        _state.increment_state(
+            state,
+            latest_record={"updated_at": value},
+            replication_key="updated_at",
+            is_sorted=False,
+            check_sorted=False,
+        )
+    markers = state[sdk_hooks.PROGRESS_MARKERS]
+    assert sdk_hooks.PROGRESS_MARKERS == "progress_markers"
+    assert markers["replication_key"] == "updated_at"
+    assert markers["replication_key_value"] == "2026-01-03T00:00:00+00:00"
+
+
+def test_finalising_promotes_the_progress_markers_unless_they_were_dropped():
+    promoted = {
+        "replication_key_value": "2026-01-01T00:00:00+00:00",
+        "progress_markers": {
+            "replication_key": "updated_at",
+            "replication_key_value": "2026-02-01T00:00:00+00:00",
+        },
+    }
+    held = {**promoted, "progress_markers": dict(promoted["progress_markers"])}
+    _state.finalize_state_progress_markers(promoted)
+    assert promoted["replication_key_value"] == "2026-02-01T00:00:00+00:00"
+    assert "progress_markers" not in promoted
+
+    sdk_hooks.drop_progress_bookmark(held)
+    _state.finalize_state_progress_markers(held)
+    assert held["replication_key_value"] == "2026-01-01T00:00:00+00:00"
+
+
+def test_the_stream_methods_the_shortcuts_replace_are_still_there():
+    assert parameters(Stream._write_record_message) == ["self", "record"]
+    assert parameters(Stream._process_record) == [
+        "self",
+        "record",
+        "child_context",
+        "partition_context",
+    ]
+    assert parameters(Stream._increment_stream_state) == ["self", "latest_record", "context"]
+    assert hasattr(Stream, "ABORT_AT_RECORD_COUNT")
+
+
+def test_the_tap_still_terminates_where_the_hook_expects():
+    assert parameters(Tap._handle_termination) == ["self", "signum", "frame"]
+
+
+def test_the_sdk_notes_that_are_quietened_still_read_the_same():
+    sources = (SDK_ROOT / "helpers" / "_state.py").read_text() + (
+        SDK_ROOT / "streams" / "core.py"
+    ).read_text()
+    assert '"Stream is assumed to be unsorted, progress is not resumable if "' in sources
+    assert '"An unhandled error occurred while syncing' in sources
+
+
+def test_the_quiet_filter_drops_only_those_notes():
+    quiet = sdk_hooks._QuietSdkNotes()
+
+    def record(message: str) -> logging.LogRecord:
+        return logging.LogRecord("singer_sdk", logging.WARNING, __file__, 1, message, (), None)
+
+    assert not quiet.filter(record("Stream is assumed to be unsorted, progress is not …"))
+    assert not quiet.filter(record("An unhandled error occurred while syncing '%s'"))
+    assert quiet.filter(record("teli_leads: 3 value(s) of 'email' could not be read"))
