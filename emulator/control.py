@@ -15,6 +15,16 @@ POST /_control/mutations     {"provider": "nexus_erp", "kind": "move_front", "n"
                              after_requests); kinds delete, insert_front, move_front
 GET  /_control/mutations     every scheduled mutation: fired or not, the keys it concerned
 GET  /_control/listed?provider=sela   the primary keys a filterless listing returns, in order
+GET  /_control/config?accounts=true  the accounts form (also include_default, teli_all_orgs)
+GET  /_control/accounts      per provider, every account: credentials, leads, revoked, limit
+POST /_control/accounts      {"provider": "sela", "account": "acme", "revoked": true}
+POST /_control/teli_orgs     {"account": "partner", "name": "West", "leads": 40}
+POST /_control/rate_limits   {"provider": "sela", "account": "acme", "per_second": 5,
+                             "burst": 5, "max_concurrent": 2} (neither: lifted), {"clear": true}
+                             or a list of these
+
+Every endpoint that changes or reads leads, and /faults, also takes "account" (default: the
+provider's "default" account) and, for Teli, "org" (an organisation's unique_id or name).
 """
 
 from __future__ import annotations
@@ -39,7 +49,11 @@ def handle(emulator: LeadsEmulator, request: Request, body: bytes) -> Response:
         if request.method == "GET" and action == "requests":
             return json_response(200, [record.as_json() for record in emulator.requests])
         if request.method == "GET" and action == "config":
-            return json_response(200, emulator.tap_config())
+            flags = {name: value.lower() in ("1", "true") for name, value in request.query}
+            if not flags.get("accounts"):
+                return json_response(200, emulator.tap_config())
+            flags.pop("accounts")
+            return json_response(200, emulator.accounts_config(**flags))
         if request.method == "GET" and action in _READERS:
             return json_response(200, _READERS[action](emulator, dict(request.query)))
         if request.method != "POST" or action not in _ACTIONS:
@@ -53,15 +67,25 @@ def _faults(emulator: LeadsEmulator, payload: Any) -> dict[str, Any]:
     for item in payload if isinstance(payload, list) else [payload]:
         options = dict(item)
         provider = options.pop("provider", None)
+        account = options.pop("account", None)
         if options.pop("clear", False):
             emulator.clear_faults()
         elif "latency_ms" in options and provider is None:
             emulator.latency_ms = float(options["latency_ms"])
         elif "latency_ms" in options:
-            emulator.faults(provider).latency_ms = float(options["latency_ms"])
+            emulator.faults(provider, account).latency_ms = float(options["latency_ms"])
         else:
-            emulator.faults(provider).add(options.pop("kind"), **options)
+            emulator.faults(provider, account).add(options.pop("kind"), **options)
+    accounts = {
+        name: {
+            account: [asdict(fault) for fault in emulator.faults(name, account).pending]
+            for account in emulator.account_names(name)
+            if emulator.faults(name, account).pending
+        }
+        for name in PROVIDERS
+    }
     return {
+        "accounts": {name: pending for name, pending in accounts.items() if pending},
         "latency_ms": emulator.latency_ms,
         "providers": {
             name: {
@@ -80,18 +104,57 @@ def _reset(emulator: LeadsEmulator, payload: Any) -> dict[str, Any]:
 
 def _touch(emulator: LeadsEmulator, payload: Any) -> dict[str, Any]:
     when = datetime.fromisoformat(payload["when"]) if payload.get("when") else None
-    touched = emulator.touch(payload["provider"], payload["ids"], when)
+    touched = emulator.touch(payload["provider"], payload["ids"], when, **_whose(payload))
     return {"touched": len(touched)}
 
 
 def _add(emulator: LeadsEmulator, payload: Any) -> dict[str, Any]:
     provider = payload["provider"]
     key = emulator.primary_key(provider)
-    return {"added": [lead[key] for lead in emulator.add(provider, int(payload["n"]))]}
+    added = emulator.add(provider, int(payload["n"]), **_whose(payload))
+    return {"added": [lead[key] for lead in added]}
 
 
 def _soft_delete(emulator: LeadsEmulator, payload: Any) -> dict[str, Any]:
-    return {"deleted": len(emulator.soft_delete(payload["ids"]))}
+    provider = payload.get("provider", "flextell")
+    return {"deleted": len(emulator.soft_delete(payload["ids"], provider, **_whose(payload)))}
+
+
+def _whose(payload: dict[str, Any]) -> dict[str, Any]:
+    return {"account": payload.get("account"), "org": payload.get("org")}
+
+
+def _accounts(emulator: LeadsEmulator, payload: Any) -> dict[str, Any]:
+    for item in payload if isinstance(payload, list) else [payload]:
+        if "revoked" in item:
+            change = emulator.revoke if item["revoked"] else emulator.reinstate
+            change(item["provider"], item.get("account"))
+    return emulator.describe_accounts()
+
+
+def _describe_accounts(emulator: LeadsEmulator, query: dict[str, str]) -> dict[str, Any]:
+    return emulator.describe_accounts()
+
+
+def _teli_orgs(emulator: LeadsEmulator, payload: Any) -> dict[str, Any]:
+    leads = payload.get("leads")
+    added = emulator.add_teli_org(
+        payload.get("account"), payload.get("name"), None if leads is None else int(leads)
+    )
+    return {"added": added, "organizations": emulator.teli_orgs(payload.get("account"))}
+
+
+def _rate_limits(emulator: LeadsEmulator, payload: Any) -> dict[str, Any]:
+    for item in payload if isinstance(payload, list) else [payload]:
+        options = dict(item)
+        if options.pop("clear", False):
+            emulator.clear_rate_limits()
+            continue
+        emulator.set_rate_limit(options.pop("provider"), options.pop("account", None), **options)
+    return {
+        provider: {entry["name"]: entry["rate_limit"] for entry in entries if entry["rate_limit"]}
+        for provider, entries in emulator.describe_accounts().items()
+    }
 
 
 def _mutate(emulator: LeadsEmulator, payload: Any) -> dict[str, Any]:
@@ -119,6 +182,7 @@ def _listed(emulator: LeadsEmulator, query: dict[str, str]) -> dict[str, Any]:
 _READERS = {
     "mutations": _mutations,
     "listed": _listed,
+    "accounts": _describe_accounts,
 }
 
 _ACTIONS = {
@@ -129,4 +193,7 @@ _ACTIONS = {
     "soft_delete": _soft_delete,
     "mutate": _mutate,
     "mutations": _schedule,
+    "accounts": _accounts,
+    "teli_orgs": _teli_orgs,
+    "rate_limits": _rate_limits,
 }

@@ -208,17 +208,22 @@ class ProviderFaults:
         self.latency_ms = 0.0
 
     def take(
-        self, stages: frozenset[str], page: int | None, has_next: bool = False
+        self,
+        stages: frozenset[str],
+        page: int | None,
+        has_next: bool = False,
+        skip: frozenset[str] = frozenset(),
     ) -> dict[str, Fault]:
         """Consume the faults of these stages that fire on this request, at most one per kind,
-        and one in all for the "answer" stage (a request gets one response)."""
+        and one in all for the "answer" stage (a request gets one response); none of the kinds
+        in `skip`, which have fired already."""
         if not self._pending:
             return {}
         fired: dict[str, Fault] = {}
         answered = False
         with self._lock:
             for fault in list(self._pending):
-                if fault.stage not in stages or fault.kind in fired:
+                if fault.stage not in stages or fault.kind in fired or fault.kind in skip:
                     continue
                 if (fault.stage == "answer" and answered) or not fault.matches(page, has_next):
                     continue
@@ -228,3 +233,28 @@ class ProviderFaults:
                 if fault.times is not None and fault.fired >= fault.times:
                     self._pending.remove(fault)
         return fired
+
+
+class FaultChain:
+    """What one account's requests draw from: the account's own faults first, then the
+    provider's, which every account of the provider shares."""
+
+    def __init__(self, own: ProviderFaults, shared: ProviderFaults) -> None:
+        self.own = own
+        self.shared = shared
+
+    @property
+    def provider(self) -> str:
+        return self.shared.provider
+
+    @property
+    def latency_ms(self) -> float:
+        return self.own.latency_ms + self.shared.latency_ms
+
+    def take(
+        self, stages: frozenset[str], page: int | None, has_next: bool = False
+    ) -> dict[str, Fault]:
+        fired = self.own.take(stages, page, has_next)
+        if any(fault.stage == "answer" for fault in fired.values()):
+            stages = stages - {"answer"}
+        return {**self.shared.take(stages, page, has_next, skip=frozenset(fired)), **fired}

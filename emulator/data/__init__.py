@@ -18,7 +18,7 @@ WORLDS: dict[str, type[ProviderWorld]] = {
 }
 
 
-def make_world(provider: str, seed: int) -> ProviderWorld:
+def make_world(provider: str, seed: int | str) -> ProviderWorld:
     try:
         return WORLDS[provider](seed)
     except KeyError:

@@ -34,7 +34,7 @@ class AutocallsWorld(ProviderWorld):
     key = "id"
     resolution_us = SECOND
 
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int | str) -> None:
         super().__init__(seed)
         # Leads and their secondary contacts draw ids from one sequence.
         self._next_id = 1

@@ -42,7 +42,7 @@ class ProviderWorld(ABC):
     # The finest step, in microseconds, that the provider's replication key can express.
     resolution_us: ClassVar[int] = 1
 
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int | str) -> None:
         self.seed = seed
         self.rng = random.Random(f"{self.provider}:{seed}")
         self.bits = self.rng.getrandbits

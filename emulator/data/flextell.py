@@ -45,7 +45,7 @@ class FlextellWorld(ProviderWorld):
     key = "id"
     resolution_us = SECOND
 
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int | str) -> None:
         super().__init__(seed)
         self.users = [{"id": 100 + n, "name": " ".join(self.person()[:2])} for n in range(5)]
         self._next_id = 1

@@ -21,7 +21,7 @@ class NexusErpWorld(ProviderWorld):
     key = "id"
     resolution_us = 1_000
 
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int | str) -> None:
         super().__init__(seed)
         self._process = hex_token(self.rng, 10)
         self._counter = self.bits(20)

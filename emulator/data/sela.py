@@ -31,11 +31,20 @@ class SelaWorld(ProviderWorld):
     provider = "sela"
     key = "id"
 
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int | str) -> None:
         super().__init__(seed)
         self.lead_types = (117, 118, 123)
         self.users = (3, 8, 15)
         self._next_id = 28_000 + self.bits(10)
+
+    def start_ids_at(self, first_id: int) -> None:
+        """Number this account's leads from the same id as another's, so that their ids collide
+        as two Sela accounts' ids do."""
+        self._next_id = first_id
+
+    @property
+    def next_id(self) -> int:
+        return self._next_id
 
     def credentials(self) -> dict[str, str]:
         return {"api_key": hex_token(self._secrets, 40)}

@@ -20,10 +20,11 @@ class TeliWorld(ProviderWorld):
     provider = "teli"
     key = "unique_id"
 
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int | str) -> None:
         super().__init__(seed)
+        self.org_created = to_us(datetime(2023, 11, 14, 9, 30, tzinfo=UTC))
         self.org = {
-            "unique_id": self.bubble_id(to_us(datetime(2023, 11, 14, 9, 30, tzinfo=UTC))),
+            "unique_id": self.bubble_id(self.org_created),
             "id": self.uuid4(),
             "name": "Summit Lending Group",
         }
@@ -54,6 +55,38 @@ class TeliWorld(ProviderWorld):
         return {
             "api_key": "teli_live_" + hex_token(self._secrets, 16),
             "org_id": self.org["unique_id"],
+        }
+
+    def organization(self) -> dict[str, Any]:
+        """The organisation as GET /v1/organizations lists it. Fields and envelope follow
+        https://docs.teli.ai/partner-api/organizations/list (response schema and example):
+        registration and SMS fields are null or zero for an organisation that never sent any."""
+        created = naive_micro(self.org_created)
+        return {
+            "unique_id": self.org["unique_id"],
+            "id": self.org["id"],
+            "name": self.org["name"],
+            "organization_name": self.org["name"],
+            "tenant_id": self.tenant_id,
+            "status": "active",
+            "contact_email": None,
+            "sms_active": False,
+            "teli_sms_number": None,
+            "sms_phone_number": None,
+            "business_registration_id": None,
+            "sms_registration_id": None,
+            "sms_registration_uuid": None,
+            "sms_registration_status": "not_started",
+            "registration_submitted_at": None,
+            "registration_approved_at": None,
+            "total_sms_outbound": 0,
+            "total_sms_inbound": 0,
+            "total_mms_outbound": 0,
+            "total_mms_inbound": 0,
+            "total_voice_seconds": 0,
+            "created_at": created,
+            "modified_at": created,
+            "updated_at": created + "+00:00",
         }
 
     def group_of(self, lead: dict[str, Any]) -> str | None:

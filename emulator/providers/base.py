@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 import orjson
 
-from ..faults import Fault, ProviderFaults
+from ..faults import Fault, FaultChain, ProviderFaults
 from ..store import Dataset, Lead
 from ..wire import Request, Response, json_response
 
@@ -66,7 +66,7 @@ class ProviderAPI(ABC):
     unauthorized_message: ClassVar[str]  # the body's message when a key is refused
     row_faults: ClassVar[frozenset[str]] = frozenset()  # faults that reshape() applies to rows
 
-    def __init__(self, dataset: Dataset, faults: ProviderFaults) -> None:
+    def __init__(self, dataset: Dataset, faults: ProviderFaults | FaultChain) -> None:
         self.dataset = dataset
         self.world = dataset.world
         self.faults = faults
@@ -83,6 +83,10 @@ class ProviderAPI(ABC):
         denied = self.authenticate(request)
         if denied is not None:
             return denied
+        return self.serve(request, routed)
+
+    def serve(self, request: Request, routed: dict[str, str]) -> Response:
+        """The answer to a routed request whose credentials were accepted."""
         listing = self.parse(request, routed)
         if isinstance(listing, Response):
             return listing
@@ -218,6 +222,10 @@ class ProviderAPI(ABC):
 
     def throttled(self, retry_after: int) -> Response:
         return self.error(429, "Too many requests.")
+
+    def invalid_key(self) -> Response:
+        """The refusal of a well-formed credential that the provider does not know."""
+        return self.error(401, self.unauthorized_message)
 
     def special_fault(self, fault: Fault) -> Response:
         raise AssertionError(f"{self.name} cannot answer with {fault.kind}")

@@ -48,6 +48,9 @@ class SelaAPI(ProviderAPI):
             return self.refuse(self.unauthorized_message)
         return None
 
+    def invalid_key(self) -> Response:
+        return self.refuse(self.unauthorized_message)
+
     def refuse(self, message: str) -> Response:
         response = self.error(401, message)
         response.headers.append(("WWW-Authenticate", "Token"))

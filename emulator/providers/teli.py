@@ -14,6 +14,7 @@ from ..wire import Request, Response, json_response
 from .base import Listing, Page, ProviderAPI, positive_int
 
 _LEADS = re.compile(r"/v1/organizations/([^/]+)/leads")
+ORGANIZATIONS = "/v1/organizations"
 MAX_PAGE_SIZE = 200
 
 
@@ -23,6 +24,8 @@ class TeliAPI(ProviderAPI):
     world: TeliWorld
 
     def route(self, request: Request, path: str) -> dict[str, str] | Response:
+        if path == ORGANIZATIONS:
+            return {"endpoint": "organizations"}
         match = _LEADS.fullmatch(path)
         if match is None:
             return self.error(404, "Not found")
@@ -37,6 +40,8 @@ class TeliAPI(ProviderAPI):
         return None
 
     def parse(self, request: Request, params: dict[str, str]) -> Listing | Response:
+        if params.get("endpoint") == "organizations":
+            return self.organizations([self.world.organization()])
         org_id = params["org_id"]
         if org_id != self.world.org["unique_id"]:
             return self.error(404, f"Organization '{org_id}' not found")
@@ -72,6 +77,18 @@ class TeliAPI(ProviderAPI):
             and (phone is None or lead["phone_number"] == phone)
             and (group is None or self.world.group_of(lead) == group)
         ]
+
+    def organizations(self, organizations: list[dict[str, Any]]) -> Response:
+        """GET /v1/organizations: not paginated, count is the number of organisations."""
+        return json_response(
+            200,
+            {
+                "success": True,
+                "count": len(organizations),
+                "organizations": organizations,
+                "powered_by": "Teli",
+            },
+        )
 
     def envelope(self, request: Request, listing: Listing, page: Page) -> dict[str, Any]:
         count = page.total if "legacy_count" in page.faults else page.sent
