@@ -141,7 +141,7 @@ def test_every_setting_the_tap_declares_is_accepted(tmp_path, emulator):
         "flattening_max_depth": 1,
         "flattening_max_key_length": 63,
         "flattening_separator": "__",
-        "batch_config": {"encoding": {"format": "jsonl", "compression": "none"}},
+        "batch_config": {"encoding": {"format": "jsonl", "compression": "gzip"}},
     }
     present = {name: value for name, value in sdk_values.items() if name in declared}
     assert set(present) >= {"stream_maps", "flattening_enabled", "batch_config"}
@@ -218,3 +218,27 @@ def test_parquet_batches_without_pyarrow(tmp_path, emulator, without_pyarrow):
     )
     assert emulator.requests == []
     assert not (tmp_path / "batches").exists()
+
+
+def test_uncompressed_json_lines_batches_are_refused(tmp_path, emulator):
+    """singer-sdk 0.54 gzips JSON Lines batch files whatever the config says; a target told
+    they are uncompressed could not read them."""
+    path = write_config(
+        tmp_path / "config.json",
+        emulator.tap_config(
+            providers=["sela"],
+            batch_config={
+                "encoding": {"format": "jsonl", "compression": "none"},
+                "storage": {"root": (tmp_path / "batches").as_uri()},
+            },
+        ),
+    )
+
+    result = run_cli("--config", str(path), cwd=tmp_path)
+
+    assert_clean_failure(
+        result,
+        "batch_config.encoding.compression is 'none': JSON Lines batch files are always "
+        "gzip-compressed, so set it to gzip.",
+    )
+    assert emulator.requests == []
