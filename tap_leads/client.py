@@ -64,7 +64,7 @@ class LeadsStream(sdk_hooks.StreamShortcuts, Stream):
     def __init__(self, tap: Tap) -> None:
         super().__init__(tap=tap, schema=load_schema(self.name))
         config = self.config
-        self.settings: dict[str, t.Any] = dict(config[self.provider])
+        self.settings: dict[str, t.Any] = dict(config.get(self.provider) or {})
         self.shaper = RecordShaper(
             self.schema,
             self.name,

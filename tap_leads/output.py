@@ -7,7 +7,7 @@ import sys
 import typing as t
 
 from singer_sdk.contrib.msgspec import MsgSpecWriter, encoder
-from singer_sdk.singerlib import RecordMessage
+from singer_sdk.singerlib import RecordMessage, StateMessage
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable
@@ -42,11 +42,14 @@ class BufferedMsgSpecWriter(MsgSpecWriter):
         self.writing = False
         self._pending_interrupt: Callable[[], BaseException] | None = None
         self.closed = False
+        #: Whether the latest message written was a STATE.
+        self.ended_on_state = False
 
     def write_message(self, message: Message) -> None:
         buffer = self._buffer
         encoder.encode_into(message.to_dict(), buffer, -1)
         buffer.extend(b"\n")
+        self.ended_on_state = isinstance(message, StateMessage)
         if not isinstance(message, RecordMessage) or len(buffer) >= _CHUNK:
             self.flush(force=not isinstance(message, RecordMessage))
 
@@ -57,6 +60,7 @@ class BufferedMsgSpecWriter(MsgSpecWriter):
         message["time_extracted"] = time_extracted
         encoder.encode_into(message, buffer, -1)
         buffer.extend(b"\n")
+        self.ended_on_state = False
         if len(buffer) >= _CHUNK:
             self.flush(force=False)
 

@@ -10,6 +10,7 @@ from functools import cached_property
 
 from singer_sdk import Tap
 from singer_sdk.exceptions import ConfigValidationError
+from singer_sdk.singerlib import StateMessage
 
 from tap_leads import redaction, sdk_hooks, settings
 from tap_leads.errors import TapLeadsError
@@ -34,6 +35,8 @@ class TapLeads(Tap):
     # Discovery depends on which providers are configured, so validate config first.
     dynamic_catalog = True
     message_writer_class = BufferedMsgSpecWriter
+    #: Set for --discover, which may list the streams before any provider is configured.
+    _listing_only: t.ClassVar[bool] = False
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
@@ -49,6 +52,9 @@ class TapLeads(Tap):
         self.append_builtin_config(self.config_jsonschema)
         known = self.config_jsonschema.get("properties", {})
         errors = settings.validate(self.config, known_settings=known)
+        if self._listing_only and not settings.configured_providers(self.config):
+            # `meltano select --list` runs discovery before any credentials are set.
+            errors = [e for e in errors if not e.startswith("No provider is configured")]
         if errors and raise_errors:
             raise ConfigValidationError("Config validation failed", errors=errors)
         if errors:
@@ -62,8 +68,16 @@ class TapLeads(Tap):
                 schema=exc.schema,
             ) from None
 
+    @classmethod
+    def cb_discover(cls, ctx: click.Context, param: click.Option, value: bool) -> None:
+        """Discovery with no provider configured lists all five streams."""
+        cls._listing_only = bool(value)
+        super().cb_discover(ctx, param, value)
+
     def discover_streams(self) -> list[LeadsStream]:
         configured = {p.key for p in settings.configured_providers(self.config)}
+        if not configured and self._listing_only:
+            return [stream(self) for stream in STREAM_TYPES]
         return [stream(self) for stream in STREAM_TYPES if stream.provider in configured]
 
     @cached_property
@@ -91,8 +105,7 @@ class TapLeads(Tap):
             sys.exit(1)
         finally:
             self.scheduler.cancel()
-        # Every run ends on a STATE message, also when nothing changed.
-        self.state_writer.write_state(self.state)
+        self._end_on_state()
         failures = [f"{s.name}: {s.failure}" for s in streams if s.failure]
         if failures:
             others = len(streams) - len(failures)
@@ -101,13 +114,24 @@ class TapLeads(Tap):
                 + " | ".join(failures)
             )
 
+    def _end_on_state(self) -> None:
+        """Every run ends on a STATE message, also when nothing changed.
+
+        The SDK's state writer skips a state equal to the last one it wrote, even when
+        records were written after it.
+        """
+        self.state_writer.write_state(self.state)
+        writer = self.message_writer
+        if isinstance(writer, BufferedMsgSpecWriter) and not writer.ended_on_state:
+            writer.write_message(StateMessage(value=self.state))
+
     def _stop_interrupted(self, exc: sdk_hooks.RunInterrupted) -> None:
         self.scheduler.cancel()
         writer = self.message_writer
         if isinstance(writer, BufferedMsgSpecWriter):
             writer.drop_partial_line()
         with contextlib.suppress(OutputClosed):
-            self.state_writer.write_state(self.state)
+            self._end_on_state()
         self.logger.error(
             "tap-leads stopped: %s before the run completed. The last STATE message "
             "holds only complete streams' bookmarks; a run started from it reads "
