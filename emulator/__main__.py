@@ -27,9 +27,23 @@ def main(argv: list[str] | None = None) -> int:
         metavar="PROVIDER=N",
         help="a different size for one provider, e.g. autocalls=100000 (repeatable)",
     )
+    parser.add_argument(
+        "--account",
+        action="append",
+        default=[],
+        metavar="PROVIDER=NAME[:N]",
+        help="a named account beside the default one, with N leads, e.g. sela=acme:500 "
+        "(repeatable); a Teli account's key sees one organisation",
+    )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--latency-ms", type=float, default=0)
     parser.add_argument("--write-config", type=Path, metavar="PATH", help="also write the config")
+    parser.add_argument(
+        "--write-accounts-config",
+        type=Path,
+        metavar="PATH",
+        help="also write the config in the accounts form",
+    )
     args = parser.parse_args(argv)
 
     sizes = {}
@@ -38,6 +52,13 @@ def main(argv: list[str] | None = None) -> int:
         if name not in PROVIDERS or not count.isdigit():
             parser.error(f"--provider-leads wants PROVIDER=N with PROVIDER in {list(PROVIDERS)}")
         sizes[name] = int(count)
+    accounts: dict[str, dict[str, int | None]] = {}
+    for item in args.account:
+        name, _, account = item.partition("=")
+        account, _, count = account.partition(":")
+        if name not in PROVIDERS or not account or (count and not count.isdigit()):
+            parser.error(f"--account wants PROVIDER=NAME[:N] with PROVIDER in {list(PROVIDERS)}")
+        accounts.setdefault(name, {})[account] = int(count) if count else None
 
     emulator = LeadsEmulator(
         leads_per_provider=args.leads,
@@ -46,8 +67,14 @@ def main(argv: list[str] | None = None) -> int:
         leads=sizes,
         host=args.host,
         port=args.port,
+        accounts=accounts,
     ).start()
     config = orjson.dumps(emulator.tap_config(), option=orjson.OPT_INDENT_2).decode()
+    if args.write_accounts_config:
+        # Before the plain config, whose appearance tells a poller that everything is ready.
+        partial = args.write_accounts_config.with_name(args.write_accounts_config.name + ".partial")
+        partial.write_bytes(orjson.dumps(emulator.accounts_config(), option=orjson.OPT_INDENT_2))
+        partial.replace(args.write_accounts_config)
     if args.write_config:
         # Written once the port listens, and renamed into place: whoever polls for the file
         # never reads half of it, and can connect as soon as it exists.

@@ -194,21 +194,24 @@ class ProviderRouter:
         headers = request.headers
         fingerprint = (headers.get("authorization"), headers.get("x-api-key"))
         accounts = self.accounts
-        hint = self._hints.get(fingerprint)
-        candidates: Iterable[Account] = accounts.values()
-        if hint is not None and hint in accounts:
-            candidates = [accounts[hint], *(a for a in accounts.values() if a.name != hint)]
+        # Most requests carry the credential that the previous one with these headers did.
+        hint = accounts.get(self._hints.get(fingerprint, ""))
+        if (
+            hint is not None
+            and hint.name not in self.revoked
+            and hint.api.authenticate(request) is None
+        ):
+            return hint, None
         refusal: Response | None = None
         unknown: Response | None = None
-        for account in candidates:
+        for account in accounts.values():
             if account.name in self.revoked:
                 continue
             denied = account.api.authenticate(request)
             if denied is None:
-                if hint != account.name:
-                    if len(self._hints) > 4096:
-                        self._hints.clear()
-                    self._hints[fingerprint] = account.name
+                if len(self._hints) > 4096:
+                    self._hints.clear()
+                self._hints[fingerprint] = account.name
                 return account, None
             if denied.status != 401:
                 # The credential was right but something beside it was not (Flextell's tenant).
