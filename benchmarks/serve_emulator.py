@@ -3,10 +3,11 @@
 Usage: python benchmarks/serve_emulator.py SPEC_JSON CONFIG_PATH
 
 SPEC_JSON: {"latency_ms": 50, "leads": {"teli": 20000, ...}, "accounts": {"teli": 100}}
-("accounts" optional). The providers named in "leads" are served at that size (per account
-in the accounts form), the others with one lead. Once listening, it writes CONFIG_PATH:
-{"config": <the tap config of those providers>} or, when this emulator cannot serve several
-accounts per provider, {"unsupported": "<why>"} and exits.
+("accounts" optional). The providers named in "leads" are served at that size (per named
+account with "accounts": names teli-000, teli-001, ...), the others with one lead. Once
+listening, it writes CONFIG_PATH: {"config": <the tap config of those providers, in the
+accounts form with "accounts">} or, when this emulator cannot serve several accounts per
+provider, {"unsupported": "<why>"} and exits.
 """
 
 from __future__ import annotations
@@ -50,7 +51,13 @@ def main() -> int:
     options: dict[str, Any] = {"leads_per_provider": 1, "latency_ms": spec["latency_ms"]}
     options["leads"] = sizes
     if accounts:
-        options["accounts"] = accounts
+        # Named accounts only: the default account of each provider stays at one lead, and
+        # the accounts form of the config lists only the named ones.
+        options["leads"] = dict.fromkeys(sizes, 1)
+        options["accounts"] = {
+            provider: {f"{provider}-{index:03d}": sizes[provider] for index in range(count)}
+            for provider, count in accounts.items()
+        }
     try:
         emulator = LeadsEmulator(**options)
     except (TypeError, ValueError) as exc:
@@ -59,7 +66,15 @@ def main() -> int:
         write(config_path, {"unsupported": f"the emulator takes no accounts= yet ({exc})"})
         return 0
     emulator.start()
-    config = emulator.tap_config(list(sizes))
+    try:
+        if accounts:
+            config = emulator.tap_config(list(sizes), accounts=True)
+        else:
+            config = emulator.tap_config(list(sizes))
+    except TypeError as exc:
+        emulator.stop()
+        write(config_path, {"unsupported": f"the emulator has no accounts config yet ({exc})"})
+        return 0
     if accounts and (why := accounts_missing(config, accounts)):
         emulator.stop()
         write(config_path, {"unsupported": why})
