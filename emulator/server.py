@@ -18,6 +18,7 @@ from .accounts import (
     ProviderRouter,
     build_api,
     parse_accounts,
+    share_token_issuer,
 )
 from .data import TeliWorld, make_world
 from .faults import FaultChain, ProviderFaults
@@ -384,6 +385,8 @@ class LeadsEmulator:
                 for extra in apis[1:]:
                     account.add_api(extra)
                 accounts[spec.name] = account
+            if provider == "flextell":
+                share_token_issuer(accounts)
             router.install(accounts)
 
     # Accounts: credentials that stop working, Teli organisations, rate limits

@@ -357,3 +357,39 @@ def test_rate_limits_through_the_control_surface(http, emu):
     emu.set_rate_limit("teli", per_second=1)
     emu.reset()
     assert emu.rate_limit("teli") is None
+
+
+def test_flextell_oauth_tokens_belong_to_the_account_named_by_their_subject(http, emu):
+    oauth = emu.flextell_oauth.credentials()
+    token_url = f"{emu.url}/oauth/token"
+
+    def access_token(refresh_token: str) -> str:
+        form = {
+            "grant_type": "refresh_token",
+            "refresh_token": refresh_token,
+            "client_id": oauth["client_id"],
+            "client_secret": oauth["client_secret"],
+        }
+        response = http.post(token_url, data=form)
+        assert response.status_code == 200, response.text
+        return response.json()["access_token"]
+
+    url = emu.api_url("flextell") + "/v1/leads"
+    acme = access_token(emu.flextell_oauth.mint_refresh_token("acme"))
+    tenant = emu.credentials("flextell", "acme")["tenant_id"]
+    body = http.get(
+        url,
+        params={"per_page": 100},
+        headers={"Authorization": f"Bearer {acme}", "X-Tenant": tenant},
+    ).json()
+    assert [lead["id"] for lead in body["data"]] == emu.listed_keys("flextell", "acme")
+    assert body["data"] != [lead for lead in emu.listing("flextell")]
+    assert emu.requests[-1].account == "acme"
+    default = access_token(oauth["refresh_token"])
+    default_tenant = emu.credentials("flextell")["tenant_id"]
+    mine = {"Authorization": f"Bearer {default}", "X-Tenant": default_tenant}
+    assert http.get(url, headers=mine).status_code == 200
+    assert emu.requests[-1].account == "default"
+    emu.revoke("flextell", "acme")
+    refused = http.get(url, headers={"Authorization": f"Bearer {acme}", "X-Tenant": tenant})
+    assert refused.status_code == 401
