@@ -45,6 +45,7 @@ _TOKEN_PAUSES = (0.3, 1.0)
 # A 401 for the token that a refresh after a 401 produced, this soon after it, ends the run:
 # a third token would be refused as well. Later, the token may have been revoked meanwhile.
 _RECENT_REFRESH_SECONDS = 60.0
+_LOCK_POLL_SECONDS = 0.02
 
 
 class Auth(t.Protocol):
@@ -154,8 +155,14 @@ class TokenStore:
     sidecar `<store>.lock` so that runs and processes take turns on read-refresh-write.
     """
 
-    def __init__(self, path: str | os.PathLike[str], setting: str = "flextell.token_store") -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        setting: str = "flextell.token_store",
+        lock_timeout: float = 300.0,
+    ) -> None:
         self.path = Path(path).expanduser()
+        self.lock_timeout = lock_timeout
         self.lock_path = self.path.with_name(self.path.name + ".lock")
         self.setting = setting
         self._reset_locks()
@@ -189,10 +196,10 @@ class TokenStore:
                         self._problem("cannot create its lock file", exc)
                     ) from exc
                 try:
-                    fcntl.flock(fd, fcntl.LOCK_EX)
-                except OSError as exc:
+                    self._flock(fd)
+                except BaseException:
                     os.close(fd)
-                    raise TokenStoreError(self._problem("cannot lock it", exc)) from exc
+                    raise
                 self._lock_fd = fd
             self._depth += 1
             try:
@@ -203,6 +210,25 @@ class TokenStore:
                     fd, self._lock_fd = self._lock_fd, None
                     # Closing the descriptor releases the flock.
                     os.close(fd)
+
+    def _flock(self, fd: int) -> None:
+        # Polled rather than blocking, so that a hung run holding it cannot stall this one
+        # for ever; a run that dies releases it at once.
+        deadline = time.monotonic() + self.lock_timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise TokenStoreError(
+                        f"{self.setting}: another run has held the lock {self.lock_path} for "
+                        f"{self.lock_timeout:g} s. Stop that run if it hangs, then start "
+                        "this one again."
+                    ) from None
+                time.sleep(_LOCK_POLL_SECONDS)
+            except OSError as exc:
+                raise TokenStoreError(self._problem("cannot be locked", exc)) from exc
 
     def exists(self) -> bool:
         return self.path.exists()
@@ -646,6 +672,11 @@ def flextell_auth(
         return StaticAuth({"Authorization": f"Bearer {token}", **extra}, advice)
     api_url = str(block.get("api_url") or FLEXTELL_API_URL).strip()
     token_store_setting = f"{setting}.token_store"
+    if not _text(block.get("token_store")):
+        raise TokenStoreError(
+            f"{setting}: refresh_token is set but token_store is missing; set "
+            f"{token_store_setting}."
+        )
     return FlextellOAuth(
         token_url=str(block.get("token_url") or "").strip() or default_token_url(api_url),
         client_id=str(block.get("client_id") or "").strip(),

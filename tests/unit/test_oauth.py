@@ -161,6 +161,25 @@ def test_a_forked_child_does_not_keep_the_store_locked(tmp_path: Path):
         child.join(timeout=10)
 
 
+def test_a_lock_held_too_long_is_reported(tmp_path: Path):
+    store = TokenStore(tmp_path / "t.json", lock_timeout=0.3)
+    fd = os.open(tmp_path / "t.json.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # as another run would
+        started = time.monotonic()
+        with pytest.raises(TokenStoreError) as caught, store.locked():
+            pass
+        assert 0.3 <= time.monotonic() - started < 3
+    finally:
+        os.close(fd)
+    assert str(caught.value) == (
+        f"flextell.token_store: another run has held the lock {tmp_path / 't.json.lock'} for "
+        "0.3 s. Stop that run if it hangs, then start this one again."
+    )
+    with store.locked():  # released: taken at once
+        pass
+
+
 # Refreshing
 
 
