@@ -441,18 +441,20 @@ def config_file_problem(path: str) -> str | None:
         return f"Config file {path} cannot be read: {exc.strerror or exc}."
     except UnicodeDecodeError:
         return f"Config file {path} is not UTF-8 text."
+    return json_object_problem(f"Config file {path}", text, "settings")
+
+
+def json_object_problem(label: str, text: str, holds: str) -> str | None:
+    """Why `text` is not a JSON object of `holds`, in one line that starts with `label`."""
     if not text.strip():
-        return f"Config file {path} is empty: it must hold a JSON object of settings."
+        return f"{label} is empty: it must hold a JSON object of {holds}."
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
-        return (
-            f"Config file {path} is not valid JSON: line {exc.lineno}, column {exc.colno}: "
-            f"{exc.msg}."
-        )
+        return f"{label} is not valid JSON: line {exc.lineno}, column {exc.colno}: {exc.msg}."
     if not isinstance(value, dict):
         kind = _JSON_KINDS.get(type(value), "value")
-        return f"Config file {path} holds a JSON {kind}, not an object of settings."
+        return f"{label} holds a JSON {kind}, not an object of {holds}."
     return None
 
 

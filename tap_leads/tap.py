@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import logging
 import sys
 import typing as t
@@ -146,6 +147,17 @@ class TapLeads(Tap):
     @classmethod
     def invoke(cls, *args: t.Any, **kwargs: t.Any) -> None:  # type: ignore[override]
         """Run the CLI; a known failure ends with its message as the last line, exit 1."""
+        # The SDK parses --state and --catalog inside the run, where a syntax error would
+        # end it with a traceback; they are read here, and handed on unchanged.
+        for option, holds in (("state", "bookmarks"), ("catalog", "streams")):
+            given = kwargs.get(option)
+            if given is not None:
+                text = given.read()
+                label = f"{option.capitalize()} file {getattr(given, 'name', '-')}"
+                problem = settings.json_object_problem(label, text, holds)
+                if problem is not None:
+                    _exit_with([problem])
+                kwargs[option] = io.StringIO(text)
         try:
             super().invoke(*args, **kwargs)
         except ConfigValidationError as exc:
@@ -172,6 +184,15 @@ class TapLeads(Tap):
         if problems:
             _exit_with(problems)
         return super().cb_config(ctx, param, value)
+
+    @classmethod
+    def cb_test(cls, ctx: click.Context, param: click.Option, value: str) -> None:
+        """--test builds the tap while click parses the arguments, outside the SDK's error
+        handling, so a config problem would end the run with a traceback."""
+        try:
+            super().cb_test(ctx, param, value)
+        except ConfigValidationError as exc:
+            _exit_with(exc.errors or [str(exc)])
 
 
 def _exit_with(problems: list[str]) -> t.NoReturn:

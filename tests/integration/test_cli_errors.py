@@ -242,3 +242,39 @@ def test_uncompressed_json_lines_batches_are_refused(tmp_path, emulator):
         "gzip-compressed, so set it to gzip.",
     )
     assert emulator.requests == []
+
+
+def test_state_file_that_is_not_json(tmp_path, emulator):
+    config = write_config(tmp_path / "config.json", emulator.tap_config(providers=["teli"]))
+    state = tmp_path / "state.json"
+    state.write_text('{"bookmarks": {"teli_leads": }}', encoding="utf-8")
+
+    result = run_cli("--config", str(config), "--state", str(state), cwd=tmp_path)
+
+    assert_clean_failure(
+        result, f"State file {state} is not valid JSON: line 1, column 30: Expecting value."
+    )
+    assert emulator.requests == []
+
+
+def test_catalog_file_that_is_not_an_object(tmp_path, emulator):
+    config = write_config(tmp_path / "config.json", emulator.tap_config(providers=["teli"]))
+    catalog = tmp_path / "catalog.json"
+    catalog.write_text('["teli_leads"]', encoding="utf-8")
+
+    result = run_cli("--config", str(config), "--catalog", str(catalog), cwd=tmp_path)
+
+    assert_clean_failure(
+        result, f"Catalog file {catalog} holds a JSON array, not an object of streams."
+    )
+    assert emulator.requests == []
+
+
+def test_config_error_in_test_mode(tmp_path, emulator):
+    config = emulator.tap_config(providers=["autocalls"], autocalls={"date_from": "01/02/2025"})
+    path = write_config(tmp_path / "config.json", config)
+
+    result = run_cli("--config", str(path), "--test", cwd=tmp_path)
+
+    assert_clean_failure(result, "autocalls.date_from is '01/02/2025': use the YYYY-MM-DD format.")
+    assert emulator.requests == []
