@@ -43,7 +43,8 @@ def _wired() -> bool:
     }
     try:
         stream = TapLeads(config=config, validate_config=False).streams["flextell_leads"]
-        return isinstance(stream.auth(), FlextellOAuth)
+        auth = stream.auth() if callable(stream.auth) else stream.auth
+        return isinstance(auth, FlextellOAuth)
     except Exception:
         return False
 
