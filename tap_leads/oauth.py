@@ -184,6 +184,13 @@ class TokenStore:
     def __repr__(self) -> str:
         return f"TokenStore({str(self.path)!r})"
 
+    # Picklable, for page fetchers in spawned processes: locks are per process.
+    def __getstate__(self) -> dict[str, t.Any]:
+        return {"path": self.path, "setting": self.setting, "lock_timeout": self.lock_timeout}
+
+    def __setstate__(self, state: dict[str, t.Any]) -> None:
+        self.__init__(state["path"], state["setting"], state["lock_timeout"])  # type: ignore[misc]
+
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
         """Hold the store's lock: other threads and processes wait. Re-entrant per thread."""
@@ -404,6 +411,18 @@ class FlextellOAuth:
             f"token_url={self.token_url!r}, store={str(self.store.path)!r}, "
             f"generation={self._generation})"
         )
+
+    def __getstate__(self) -> dict[str, t.Any]:
+        # The lock is per process, and the redaction hook belongs to the parent's loggers.
+        state = self.__dict__.copy()
+        del state["_lock"]
+        state["on_new_secret"] = None
+        return state
+
+    def __setstate__(self, state: dict[str, t.Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+        _AUTHS.add(self)
 
     # Auth
 

@@ -7,6 +7,7 @@ import fcntl
 import json
 import multiprocessing
 import os
+import pickle
 import stat
 import threading
 import time
@@ -439,6 +440,20 @@ def test_no_token_or_secret_in_reprs_or_messages(emu, store_path):
     for text in texts:
         for secret in secrets:
             assert secret not in text, text
+
+
+def test_auth_survives_pickling_for_spawned_fetchers(emu, store_path):
+    auth = make_auth(emu, store_path)
+    auth.headers()
+    copy = pickle.loads(pickle.dumps(auth))
+    assert copy.headers() == auth.headers()
+    assert len(token_requests(emu)) == 1
+    assert copy.after_unauthorized(copy.headers()) is True  # refreshes under the store lock
+    assert get_leads(emu, copy.headers()).status_code == 200
+    # The original learns of the rotation from the store, without spending a token itself.
+    assert auth.after_unauthorized(auth.headers()) is True
+    assert auth.headers() == copy.headers()
+    assert len(token_requests(emu)) == 2
 
 
 def test_static_auth():
