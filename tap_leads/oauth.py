@@ -77,9 +77,6 @@ class StaticAuth:
     def auth_advice(self) -> str:
         return self._advice
 
-    def secret_values(self) -> list[str]:
-        return [value for value in self._headers.values() if value]
-
     def __repr__(self) -> str:
         return f"StaticAuth(headers={sorted(self._headers)})"
 
