@@ -7,7 +7,6 @@ import importlib
 import json
 import re
 import typing as t
-from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -15,7 +14,42 @@ from urllib.parse import urlsplit
 from singer_sdk import typing as th
 
 from tap_leads.oauth import flextell_auth_problems
+from tap_leads.providers import (
+    PROVIDERS,
+    Account,
+    Filter,
+    ProviderSpec,
+    in_shard,
+    parse_shard,
+    provider,
+    resolve_accounts,
+    selected_accounts,
+)
+from tap_leads.providers.accounts import account_name_ok, account_prefix, shard_problem
 from tap_leads.timestamps import parse_timestamp
+
+__all__ = [
+    "CONFIG_SCHEMA",
+    "PROVIDERS",
+    "Account",
+    "Filter",
+    "ProviderSettings",
+    "ProviderSpec",
+    "as_number",
+    "config_file_problem",
+    "configured_providers",
+    "in_shard",
+    "parse_shard",
+    "provider",
+    "readable_schema_error",
+    "resolve_accounts",
+    "secret_values",
+    "selected_accounts",
+    "validate",
+]
+
+#: The former name of a provider's description.
+ProviderSettings = ProviderSpec
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _SCHEMA_ERROR = re.compile(r"^(?P<problem>.*) in config(?P<path>(\[[^\]]*\])+)$", re.S)
@@ -26,299 +60,194 @@ _JSON_KINDS = {list: "array", str: "string", int: "number", float: "number", boo
 _DECIMAL = th.CustomType({"type": ["number", "string", "null"]})
 
 
-@dataclass(frozen=True)
-class Filter:
-    name: str
-    kind: type[th.JSONTypeHelper]
-    description: str
-
-
-@dataclass(frozen=True)
-class ProviderSettings:
-    """One provider's config block."""
-
-    key: str
-    label: str
-    #: Setting name -> what it is, for credentials; all required, secrets marked.
-    credentials: dict[str, str]
-    secrets: tuple[str, ...]
-    api_url: str | None
-    max_page_size: int
-    default_page_size: int
-    filters: tuple[Filter, ...] = field(default_factory=tuple)
-    extras: tuple[th.Property, ...] = field(default_factory=tuple)
-
-    def schema(self) -> th.Property:
-        properties = [
-            th.Property(
-                name,
-                # Tenant ids are numbers that configs write either way.
-                th.CustomType({"type": ["string", "integer"]})
-                if name == "tenant_id"
-                else th.StringType(),
-                required=True,
-                secret=name in self.secrets,
-                description=description,
-            )
-            for name, description in self.credentials.items()
-        ]
-        api_url_help = (
-            f"Base URL of the {self.label} API."
-            if self.api_url
-            else f"Base URL of your {self.label} instance, e.g. https://your-host. Required."
-        )
-        properties += [
-            th.Property(
-                "api_url",
-                th.StringType(nullable=self.api_url is not None),
-                required=self.api_url is None,
-                default=self.api_url,
-                description=api_url_help,
-            ),
-            *(
-                th.Property(f.name, f.kind(nullable=True), description=f.description)
-                for f in self.filters
-            ),
-            th.Property(
-                "page_size",
-                th.IntegerType(minimum=1, maximum=self.max_page_size),
-                default=self.default_page_size,
-                description=f"Leads per request, 1 to {self.max_page_size}.",
-            ),
-            th.Property(
-                "requests_per_second",
-                _DECIMAL,
-                description=f"Cap on requests per second sent to {self.label}. No cap by default.",
-            ),
-            *self.extras,
-        ]
-        return th.Property(
-            self.key,
-            th.ObjectType(*properties, nullable=True),
-            description=f"{self.label}: configure this block to extract {self.key}_leads.",
-        )
-
-
-PROVIDERS: tuple[ProviderSettings, ...] = (
-    ProviderSettings(
-        key="teli",
-        label="Teli",
-        credentials={
-            "api_key": "Teli API key, sent as X-API-Key.",
-            "org_id": "The organisation's unique_id (like 1762896364768x389173798861431550).",
-        },
-        secrets=("api_key",),
-        api_url="https://api.teli.ai",
-        max_page_size=200,
-        default_page_size=200,
-        filters=(
-            Filter("user_id", th.StringType, "Only leads uploaded by this user (unique_id)."),
-            Filter("group_id", th.StringType, "Only leads in this contact group (unique_id)."),
-            Filter("phone_number", th.StringType, "Only leads with this exact E.164 number."),
-        ),
-    ),
-    ProviderSettings(
-        key="nexus_erp",
-        label="Nexus ERP",
-        credentials={"api_key": "OrgApiKey (sk_…), sent as a Bearer token."},
-        secrets=("api_key",),
-        api_url=None,
-        max_page_size=100,
-        default_page_size=100,
-        filters=(
-            Filter(
-                "status",
-                th.StringType,
-                "Only leads in this status: NOT_CONTACTED, CONTACTED, QUALIFIED, CONVERTED, LOST.",
-            ),
-            Filter(
-                "search", th.StringType, "Case-insensitive match on name, email, phone, company."
-            ),
-            Filter(
-                "assigned_to_id",
-                th.StringType,
-                'Only leads of this OrgMember id, or "unassigned". Sent as assignedToId.',
-            ),
-        ),
-    ),
-    ProviderSettings(
-        key="flextell",
-        label="Flextell",
-        # access_token is optional once a refresh token is set; flextell_auth_problems
-        # says what is missing for the way the block authenticates.
-        credentials={"tenant_id": "Tenant id, sent as the X-Tenant header."},
-        secrets=("access_token", "client_secret", "refresh_token"),
-        api_url="https://dev.flextell.ai/api",
-        max_page_size=100,
-        default_page_size=100,
-        filters=(
-            Filter("lead_status_id", th.IntegerType, "Only leads with this status id."),
-            Filter("lead_reference_source_id", th.IntegerType, "Only leads from this source id."),
-            Filter("converted", th.BooleanType, "Only converted (true) or unconverted (false)."),
-            Filter("search", th.StringType, "Search query, up to 255 characters."),
-        ),
-        extras=(
-            th.Property(
-                "access_token",
-                th.StringType(nullable=True),
-                secret=True,
-                description=(
-                    "OAuth 2.0 access token, sent as a Bearer token. Enough on its own; with "
-                    "refresh_token it is optional and replaced before it expires."
-                ),
-            ),
-            th.Property("client_id", th.StringType(nullable=True), description="OAuth client id."),
-            th.Property(
-                "client_secret",
-                th.StringType(nullable=True),
-                secret=True,
-                description="OAuth client secret.",
-            ),
-            th.Property(
-                "refresh_token",
-                th.StringType(nullable=True),
-                secret=True,
-                description=(
-                    "Refresh token from the one-time authorization-code step. Flextell may "
-                    "replace it on every refresh; the tap keeps the latest in token_store."
-                ),
-            ),
-            th.Property(
-                "token_url",
-                th.StringType(nullable=True),
-                description="Token endpoint. Default: /oauth/token on api_url's host.",
-            ),
-            th.Property(
-                "token_store",
-                th.StringType(nullable=True),
-                description=(
-                    "Path of the file (mode 0600) where the tap keeps the latest tokens. Its "
-                    "tokens win over the config's. Keep it outside the project, on storage "
-                    "that outlives the run."
-                ),
-            ),
-            th.Property(
-                "include_deleted",
-                th.BooleanType(nullable=True),
-                description=(
-                    "Also list soft-deleted leads (a second pass with trashed=true), "
-                    "emitted with their deleted_at so that a target can remove them."
-                ),
-            ),
-        ),
-    ),
-    ProviderSettings(
-        key="sela",
-        label="Sela",
-        credentials={"api_key": 'Sela API key, sent as "Authorization: Token <key>".'},
-        secrets=("api_key",),
-        api_url="https://api.trysela.com",
-        max_page_size=1000,
-        default_page_size=100,
-        filters=(
-            Filter("email", th.StringType, "Only leads with this email."),
-            Filter("external_id", th.StringType, "Only leads with this external id."),
-            Filter("phone_number", th.StringType, "Only leads with this phone number."),
-            Filter("user", th.IntegerType, "Only leads of this Sela user id."),
-        ),
-    ),
-    ProviderSettings(
-        key="autocalls",
-        label="Autocalls",
-        credentials={"api_key": "Autocalls API token, sent as a Bearer token."},
-        secrets=("api_key",),
-        api_url="https://app.autocalls.ai/api",
-        max_page_size=100,
-        default_page_size=100,
-        filters=(
-            Filter(
-                "status",
-                th.StringType,
-                "Only leads in this status: created, scheduled, processing, completed, "
-                "rescheduled, reached-max-retries, blacklisted.",
-            ),
-            Filter("campaign_id", th.IntegerType, "Only leads of this campaign."),
-            Filter("phone_number", th.StringType, "Only leads whose number contains this."),
-            Filter(
-                "date_from",
-                th.StringType,
-                "Only leads CREATED on or after this day (YYYY-MM-DD). Leads created "
-                "earlier are never read, even when they change.",
-            ),
-            Filter(
-                "date_to",
-                th.StringType,
-                "Only leads CREATED on or before this day (YYYY-MM-DD).",
-            ),
-        ),
+#: The name every account of the list form needs.
+_ACCOUNT_NAME = th.Property(
+    "name",
+    th.StringType(),
+    required=True,
+    description=(
+        "The account's name: unique within the provider and the same from run to run. "
+        "Records carry it in their account field, and it keys the account's bookmark."
     ),
 )
 
-CONFIG_SCHEMA: dict = th.PropertiesList(
-    th.Property(
-        "start_date",
-        th.DateTimeType(nullable=True),
-        description=(
-            "On a first run, emit only leads changed at or after this time. "
-            "Without it, every lead is emitted."
+
+def _credential_type(spec: ProviderSpec, name: str) -> th.JSONTypeHelper:
+    if name in spec.string_or_integer:
+        return th.CustomType({"type": ["string", "integer"]})
+    return th.StringType()
+
+
+def _settings_properties(spec: ProviderSpec, *, account: bool) -> list[th.Property]:
+    """The settings of a provider block, or of one of its accounts.
+
+    An account's settings carry no defaults: the SDK would fill them in, and they would
+    then override the defaults written in the block.
+    """
+    properties = [
+        th.Property(
+            name,
+            _credential_type(spec, name),
+            secret=name in spec.secrets,
+            description=description,
+        )
+        for name, description in spec.credentials.items()
+    ]
+    api_url_help = (
+        f"Base URL of the {spec.label} API."
+        if spec.api_url
+        else f"Base URL of your {spec.label} instance, e.g. https://your-host. Required."
+    )
+    page_size_help = f"Leads per request, 1 to {spec.max_page_size}."
+    if account:
+        if spec.api_url:
+            api_url_help += f" Default: the block's api_url, else {spec.api_url}."
+        page_size_help += f" Default: the block's page_size, else {spec.default_page_size}."
+    properties += [
+        th.Property(
+            "api_url",
+            th.StringType(nullable=spec.api_url is not None),
+            default=None if account else spec.api_url,
+            description=api_url_help,
         ),
-    ),
-    *(provider.schema() for provider in PROVIDERS),
-    th.Property(
-        "lookback_window_seconds",
-        th.IntegerType(nullable=True),
-        default=0,
-        description=(
-            "Re-emit leads changed up to this many seconds before the bookmark, for "
-            "sources whose clocks or timestamp granularity make the boundary unsafe."
+        *(
+            th.Property(f.name, f.kind(nullable=True), description=f.description)
+            for f in spec.filters
         ),
-    ),
-    th.Property(
-        "max_concurrent_requests",
-        th.IntegerType(nullable=True),
-        default=8,
-        description=(
-            "Pages fetched at once per stream, once the first page tells how many there "
-            "are. Halves on a 429 and grows back. 1 fetches sequentially."
+        th.Property(
+            "page_size",
+            th.IntegerType(minimum=1, maximum=spec.max_page_size),
+            default=None if account else spec.default_page_size,
+            description=page_size_help,
         ),
-    ),
-    th.Property(
-        "max_tries",
-        th.IntegerType(nullable=True),
-        default=8,
-        description="Tries per request before the run fails.",
-    ),
-    th.Property(
-        "request_timeout",
-        th.IntegerType(nullable=True),
-        default=60,
-        description="Seconds to wait for an answer to one request.",
-    ),
-    th.Property(
-        "max_retry_wait",
-        th.IntegerType(nullable=True),
-        default=300,
-        description=(
-            "Longest wait, in seconds, the tap accepts from a Retry-After or "
-            "X-RateLimit-Reset header; a longer one fails the run."
+        th.Property(
+            "requests_per_second",
+            _DECIMAL,
+            description=f"Cap on requests per second sent to {spec.label}. No cap by default.",
         ),
-    ),
-    th.Property(
-        "progress_interval_seconds",
-        _DECIMAL,
-        default=5,
-        description="Seconds between the progress lines each stream logs while it runs.",
-    ),
-    th.Property(
-        "backoff_base_seconds",
-        _DECIMAL,
-        default=1.0,
-        description=(
-            "First step of the exponential backoff between retries, in seconds; "
-            "doubles per retry up to 60 s, with jitter."
+        *spec.extras,
+    ]
+    return properties
+
+
+def _provider_schema(spec: ProviderSpec) -> th.Property:
+    accounts = th.Property(
+        "accounts",
+        th.ArrayType(
+            th.ObjectType(_ACCOUNT_NAME, *_settings_properties(spec, account=True)),
+            nullable=True,
         ),
-    ),
-).to_dict()
+        description=(
+            f"Several {spec.label} accounts in one run: a list of objects, each with a "
+            f"name and any {spec.key} setting. Settings of the {spec.key} block itself are "
+            "defaults for every account; credentials may then be set per account only. "
+            "Records gain an account field and the key becomes account first."
+        ),
+    )
+    return th.Property(
+        spec.key,
+        th.ObjectType(*_settings_properties(spec, account=False), accounts, nullable=True),
+        description=f"{spec.label}: configure this block to extract {spec.stream_name}.",
+    )
+
+
+def _require_credentials_or_accounts(schema: dict) -> dict:
+    """A provider block needs its required settings, unless each account brings its own."""
+    for spec in PROVIDERS:
+        block = schema["properties"][spec.key]
+        block["anyOf"] = [{"required": list(spec.required)}, {"required": ["accounts"]}]
+    return schema
+
+
+CONFIG_SCHEMA: dict = _require_credentials_or_accounts(
+    th.PropertiesList(
+        th.Property(
+            "start_date",
+            th.DateTimeType(nullable=True),
+            description=(
+                "On a first run, emit only leads changed at or after this time. "
+                "Without it, every lead is emitted."
+            ),
+        ),
+        *(_provider_schema(spec) for spec in PROVIDERS),
+        th.Property(
+            "lookback_window_seconds",
+            th.IntegerType(nullable=True),
+            default=0,
+            description=(
+                "Re-emit leads changed up to this many seconds before the bookmark, for "
+                "sources whose clocks or timestamp granularity make the boundary unsafe."
+            ),
+        ),
+        th.Property(
+            "max_concurrent_requests",
+            th.IntegerType(nullable=True),
+            default=8,
+            description=(
+                "Requests in flight for the whole run, shared by every stream and account; "
+                "each provider account's own window within it halves on a 429 and grows "
+                "back. 1 fetches sequentially."
+            ),
+        ),
+        th.Property(
+            "max_rewalks",
+            th.IntegerType(nullable=True, minimum=0, maximum=10),
+            default=1,
+            description=(
+                "When a list moves while it is read (leads deleted, added or reordered), read "
+                "it again at once up to this many times, emitting only leads not yet emitted. "
+                "If it still moves, the previous bookmark is kept. 0 only keeps the bookmark."
+            ),
+        ),
+        th.Property(
+            "max_tries",
+            th.IntegerType(nullable=True),
+            default=8,
+            description="Tries per request before the run fails.",
+        ),
+        th.Property(
+            "request_timeout",
+            th.IntegerType(nullable=True),
+            default=60,
+            description="Seconds to wait for an answer to one request.",
+        ),
+        th.Property(
+            "max_retry_wait",
+            th.IntegerType(nullable=True),
+            default=300,
+            description=(
+                "Longest wait, in seconds, the tap accepts from a Retry-After or "
+                "X-RateLimit-Reset header; a longer one fails the run."
+            ),
+        ),
+        th.Property(
+            "progress_interval_seconds",
+            _DECIMAL,
+            default=5,
+            description="Seconds between the progress lines each stream logs while it runs.",
+        ),
+        th.Property(
+            "backoff_base_seconds",
+            _DECIMAL,
+            default=1.0,
+            description=(
+                "First step of the exponential backoff between retries, in seconds; "
+                "doubles per retry up to 60 s, with jitter."
+            ),
+        ),
+        th.Property(
+            "shard",
+            th.StringType(nullable=True),
+            description=(
+                'Take only the accounts of shard K of N, written "K/N" with K from 0 to N-1 '
+                '(e.g. "3/8"), chosen by a stable hash of provider and account name; a block '
+                "without accounts counts as one account. Run N jobs, shards 0/N to N-1/N, each "
+                "with its own state: together they take every account exactly once. Unset: "
+                "every account."
+            ),
+        ),
+    ).to_dict()
+)
 
 _POSITIVE_INTEGERS = {
     "max_concurrent_requests": 64,
@@ -328,7 +257,7 @@ _POSITIVE_INTEGERS = {
 }
 
 
-def configured_providers(config: t.Mapping[str, t.Any]) -> list[ProviderSettings]:
+def configured_providers(config: t.Mapping[str, t.Any]) -> list[ProviderSpec]:
     """The providers whose block is present and not empty."""
     return [p for p in PROVIDERS if isinstance(config.get(p.key), dict) and config[p.key]]
 
@@ -351,8 +280,8 @@ def validate(
             *unknown,
         ]
     errors = [*_check_globals(config), *unknown]
-    for provider in providers:
-        errors += _check_provider(provider, config[provider.key])
+    for spec in providers:
+        errors += _check_provider(spec, config[spec.key])
     return errors
 
 
@@ -375,6 +304,9 @@ def _check_globals(config: t.Mapping[str, t.Any]) -> list[str]:
         value = config.get(name)
         if value is not None and not (as_number(value) or 0) > 0:
             errors.append(f"{name} is {value!r}: it must be above 0.")
+    shard = shard_problem(config.get("shard"))
+    if shard:
+        errors.append(shard)
     errors += _check_batch_config(config.get("batch_config"))
     return errors
 
@@ -425,8 +357,11 @@ def readable_schema_error(error: str) -> str:
     match = _SCHEMA_ERROR.match(error)
     if match is None:
         return error
-    path = ".".join(part.strip("'\"") for part in _SCHEMA_PATH.findall(match["path"]))
-    return f"{path}: {match['problem']}"
+    path = ""
+    for part in _SCHEMA_PATH.findall(match["path"]):
+        # config['teli']['accounts'][0] reads as teli.accounts[0].
+        path += f"[{part}]" if part.isdigit() else f".{part.strip(chr(39) + chr(34))}"
+    return f"{path.lstrip('.')}: {match['problem']}"
 
 
 def config_file_problem(path: str) -> str | None:
@@ -458,51 +393,164 @@ def json_object_problem(label: str, text: str, holds: str) -> str | None:
     return None
 
 
-def _check_provider(provider: ProviderSettings, block: dict) -> list[str]:
-    key, label = provider.key, provider.label
-    errors = []
-    for name, meaning in provider.credentials.items():
-        value = block.get(name)
-        if value in (None, "") or (isinstance(value, str) and not value.strip()):
-            errors.append(f"{key}.{name} is missing. Set it: {meaning}")
-        elif name in provider.secrets and any(ch in str(value).strip() for ch in "\r\n\t"):
+def _check_provider(spec: ProviderSpec, block: dict) -> list[str]:
+    entries = block.get("accounts")
+    if entries is None:
+        return _check_settings(spec, block, block, spec.key)
+    # The block's own settings are defaults: checked once here, and needed in no form.
+    errors = _check_settings(spec, block, block, spec.key, complete=False)
+    if not isinstance(entries, list):
+        kind = _JSON_KINDS.get(type(entries), type(entries).__name__)
+        return [
+            *errors,
+            f"{spec.key}.accounts is a {kind}: it must be a list of accounts, each an object "
+            'with a name and that account\'s settings, e.g. [{"name": "acme", ...}].',
+        ]
+    if not entries:
+        errors.append(
+            f"{spec.key}.accounts is empty: list at least one account, or remove accounts "
+            f"and set the {spec.key} settings in the block itself."
+        )
+    named: dict[str, int] = {}
+    for index, entry in enumerate(entries):
+        where = account_prefix(spec, index)
+        if not isinstance(entry, dict):
+            kind = _JSON_KINDS.get(type(entry), "null" if entry is None else "value")
             errors.append(
-                f"{key}.{name} contains a line break or tab: paste the {label} key alone."
+                f"{where} is a {kind}: each account is an object with a name and that "
+                "account's settings."
             )
-    api_url = block.get("api_url")
-    if provider.api_url is None and not api_url:
-        errors.append(
-            f"{key}.api_url is missing: {label} has no public host, so set the base URL of "
-            "your instance, for example https://your-host."
-        )
-    elif api_url and (
-        urlsplit(str(api_url)).scheme not in ("http", "https") or not urlsplit(str(api_url)).netloc
-    ):
-        errors.append(f"{key}.api_url {api_url!r} is not an http(s) URL like https://host.")
-    page_size = block.get("page_size")
-    if page_size is not None and not (
-        _is_int(page_size) and 1 <= page_size <= provider.max_page_size
-    ):
-        errors.append(
-            f"{key}.page_size is {page_size!r}: {label} takes 1 to "
-            f"{provider.max_page_size} leads per page."
-        )
-    rate = block.get("requests_per_second")
-    if rate is not None and not (as_number(rate) or 0) > 0:
-        errors.append(f"{key}.requests_per_second is {rate!r}: it must be above 0.")
-    for name in ("date_from", "date_to"):
-        value = block.get(name)
-        if key == "autocalls" and value and not _DATE.match(str(value)):
-            errors.append(f"autocalls.{name} is {value!r}: use the YYYY-MM-DD format.")
-    if key == "flextell":
-        errors += flextell_auth_problems(block)
-    known = {*provider.credentials, "api_url", "page_size", "requests_per_second"}
-    known |= {f.name for f in provider.filters} | {p.name for p in provider.extras}
-    errors += [
-        f"{key}.{name} is not a {label} setting. Known settings: {', '.join(sorted(known))}."
-        for name in sorted(set(block) - known)
-    ]
+            continue
+        name = entry.get("name")
+        if not account_name_ok(name):
+            errors.append(_name_problem(spec, where, name))
+        elif name in named:
+            errors.append(
+                f"{where}: name {name!r} is already the name of {spec.key}.accounts"
+                f"[{named[name]}]; each {spec.label} account needs a name of its own."
+            )
+        else:
+            named[name] = index
+            where = account_prefix(spec, name)
+        own = {k: v for k, v in entry.items() if k != "name"}
+        merged = {**{k: v for k, v in block.items() if k != "accounts"}, **own}
+        errors += _check_settings(spec, merged, own, where, account=name)
     return errors
+
+
+def _name_problem(spec: ProviderSpec, where: str, name: t.Any) -> str:
+    if name is None or isinstance(name, str):
+        return (
+            f"{where}: name is missing; give each account a name that is unique within "
+            f"{spec.key} and stays the same from run to run (it keys the account's "
+            "records and bookmark)."
+        )
+    return f"{where}: name is {name!r}; it must be a non-empty string."
+
+
+def _check_settings(
+    spec: ProviderSpec,
+    merged: t.Mapping[str, t.Any],
+    own: t.Mapping[str, t.Any],
+    where: str,
+    *,
+    complete: bool = True,
+    account: t.Any = None,
+) -> list[str]:
+    """Problems of one set of settings: a block, the defaults of a block with accounts, or
+    one account (its own settings over the block's, in merged).
+
+    Values are checked where they are written (own), so that a bad default is reported
+    once; what must be set is checked on merged, unless the settings need not be complete.
+    """
+    key, label = spec.key, spec.label
+    in_account = where != key
+    errors = []
+
+    def missing(name: str, single: str) -> str:
+        if in_account:
+            return (
+                f"{where}: {name} is missing; set {where}.{name} "
+                f"(or {key}.{name} for every account)."
+            )
+        return single
+
+    for name, meaning in spec.credentials.items():
+        value = merged.get(name)
+        if _blank(value):
+            if complete:
+                errors.append(missing(name, f"{key}.{name} is missing. Set it: {meaning}"))
+        elif (
+            name in own
+            and name in spec.secrets
+            and any(ch in str(value).strip() for ch in "\r\n\t")
+        ):
+            errors.append(
+                f"{where}.{name} contains a line break or tab: paste the {label} key alone."
+            )
+    api_url = merged.get("api_url")
+    if spec.api_url is None and not api_url:
+        if complete:
+            errors.append(
+                missing(
+                    "api_url",
+                    f"{key}.api_url is missing: {label} has no public host, so set the base "
+                    "URL of your instance, for example https://your-host.",
+                )
+            )
+    elif "api_url" in own and api_url and not _is_http_url(api_url):
+        errors.append(f"{where}.api_url {api_url!r} is not an http(s) URL like https://host.")
+    page_size = own.get("page_size")
+    if page_size is not None and not (_is_int(page_size) and 1 <= page_size <= spec.max_page_size):
+        errors.append(
+            f"{where}.page_size is {page_size!r}: {label} takes 1 to "
+            f"{spec.max_page_size} leads per page."
+        )
+    rate = own.get("requests_per_second")
+    if rate is not None and not (as_number(rate) or 0) > 0:
+        errors.append(f"{where}.requests_per_second is {rate!r}: it must be above 0.")
+    for name in ("date_from", "date_to"):
+        value = own.get(name)
+        if key == "autocalls" and value and not _DATE.match(str(value)):
+            errors.append(f"{where}.{name} is {value!r}: use the YYYY-MM-DD format.")
+    if key == "flextell" and complete:
+        if in_account:
+            errors += flextell_auth_problems(merged, setting=where, key=_store_key(account))
+        else:
+            errors += flextell_auth_problems(merged)
+    errors += _unknown_keys(spec, own, where, in_account=in_account)
+    return errors
+
+
+def _unknown_keys(
+    spec: ProviderSpec, own: t.Mapping[str, t.Any], where: str, *, in_account: bool
+) -> list[str]:
+    known = set(spec.setting_names) if in_account else {*spec.setting_names, "accounts"}
+    errors = []
+    for name in sorted(set(own) - known):
+        close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
+        if in_account and close:
+            errors.append(f"{where}.{name} is not a {spec.label} setting. Did you mean {close[0]}?")
+        else:
+            errors.append(
+                f"{where}.{name} is not a {spec.label} setting. Known settings: "
+                f"{', '.join(sorted(known))}."
+            )
+    return errors
+
+
+def _store_key(name: t.Any) -> str:
+    # An account without a usable name is reported; its store entry does not matter.
+    return name if account_name_ok(name) else "default"
+
+
+def _blank(value: t.Any) -> bool:
+    return value in (None, "") or (isinstance(value, str) and not value.strip())
+
+
+def _is_http_url(value: t.Any) -> bool:
+    parts = urlsplit(str(value))
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
 def _is_int(value: t.Any) -> bool:
@@ -524,13 +572,19 @@ def as_number(value: t.Any) -> float | None:
 
 
 def secret_values(config: t.Mapping[str, t.Any]) -> list[str]:
-    """Every configured secret, for redaction."""
+    """Every configured secret, every account's included, for redaction."""
     values = []
-    for provider in PROVIDERS:
-        block = config.get(provider.key)
-        if isinstance(block, dict):
-            for name in provider.secrets:
-                value = block.get(name)
+    for spec in PROVIDERS:
+        block = config.get(spec.key)
+        if not isinstance(block, dict):
+            continue
+        entries = block.get("accounts")
+        sources = [block, *(entries if isinstance(entries, list) else ())]
+        for source in sources:
+            if not isinstance(source, dict):
+                continue
+            for name in spec.secrets:
+                value = source.get(name)
                 if isinstance(value, str) and value.strip():
                     values.append(value.strip())
     return values

@@ -53,8 +53,8 @@ TELI = {"api_key": "k-123456", "org_id": "o1"}
         (
             {"teli": {**TELI, "page_sise": 10}},
             [
-                "teli.page_sise is not a Teli setting. Known settings: api_key, api_url, group_id, "
-                "org_id, page_size, phone_number, requests_per_second, user_id."
+                "teli.page_sise is not a Teli setting. Known settings: accounts, api_key, api_url, "
+                "group_id, org_id, page_size, phone_number, requests_per_second, user_id."
             ],
         ),
         (
@@ -97,6 +97,8 @@ def test_secrets_are_marked_secret_in_the_config_schema():
     assert secret == [
         "autocalls.api_key",
         "flextell.access_token",
+        "flextell.client_secret",
+        "flextell.refresh_token",
         "nexus_erp.api_key",
         "sela.api_key",
         "teli.api_key",

@@ -1,0 +1,49 @@
+"""Autocalls: a Laravel paginator, and date filters on the creation date."""
+
+from __future__ import annotations
+
+from singer_sdk import typing as th
+
+from tap_leads.providers.spec import Filter, ProviderSpec, bearer
+
+SPEC = ProviderSpec(
+    key="autocalls",
+    label="Autocalls",
+    stream_name="autocalls_leads",
+    primary_keys=("id",),
+    replication_key="updated_at",
+    credentials={"api_key": "Autocalls API token, sent as a Bearer token."},
+    secrets=("api_key",),
+    api_url="https://app.autocalls.ai/api",
+    max_page_size=100,
+    default_page_size=100,
+    path="/user/leads",
+    page_param="page",
+    page_size_param="per_page",
+    paginator="LaravelPaginator",
+    auth_headers=bearer("api_key"),
+    auth_settings=("api_key",),
+    filters=(
+        Filter(
+            "status",
+            th.StringType,
+            "Only leads in this status: created, scheduled, processing, completed, "
+            "rescheduled, reached-max-retries, blacklisted.",
+        ),
+        Filter("campaign_id", th.IntegerType, "Only leads of this campaign."),
+        Filter("phone_number", th.StringType, "Only leads whose number contains this."),
+        # A user filter, never an incremental shortcut: it filters on the creation date,
+        # so it would miss old leads edited since the last run.
+        Filter(
+            "date_from",
+            th.StringType,
+            "Only leads CREATED on or after this day (YYYY-MM-DD). Leads created "
+            "earlier are never read, even when they change.",
+        ),
+        Filter(
+            "date_to",
+            th.StringType,
+            "Only leads CREATED on or before this day (YYYY-MM-DD).",
+        ),
+    ),
+)
