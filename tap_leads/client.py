@@ -207,25 +207,22 @@ class LeadsStream(sdk_hooks.StreamShortcuts, Stream):
     def pages(self, lane: Lane) -> Iterator[Page]:
         """Every page in order, until the envelope says stop."""
         paginator = self.new_paginator()
-        try:
-            page = lane.take(1, 1)
-            while True:
-                yield page
-                paginator.advance(page)
-                if paginator.finished:
-                    return
-                number, token = page.number + 1, paginator.current_value
-                if isinstance(token, str):
-                    # Refuse a foreign host even when the page is fetched by its number.
-                    self.fetcher.pin_next_url(token)
-                if paginator.page_number(token) == number:
-                    token = number
-                page = lane.take(number, token)
-        finally:
-            lane.finish()
+        page = lane.take(1, 1)
+        while True:
+            yield page
+            paginator.advance(page)
+            if paginator.finished:
+                return
+            number, token = page.number + 1, paginator.current_value
+            if isinstance(token, str):
+                # Refuse a foreign host even when the page is fetched by its number.
+                self.fetcher.pin_next_url(token)
+            if paginator.page_number(token) == number:
+                token = number
+            page = lane.take(number, token)
 
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
-        """Shaped, de-duplicated records of every pass, with progress in the log."""
+        """Shaped leads of every pass, each once, with progress in the log."""
         self._threshold = replication.Threshold(
             self.get_starting_timestamp(context),
             has_bookmark=bool(self.stream_state.get("replication_key_value")),
@@ -233,53 +230,101 @@ class LeadsStream(sdk_hooks.StreamShortcuts, Stream):
         )
         # A connection test asks for a few records per stream; stop there, quietly.
         self._record_limit = self.ABORT_AT_RECORD_COUNT
-        repeats = 0
+        emitted = KeyLedger()
         for index in range(len(self.passes())):
-            ledger = KeyLedger()
-            yield from self._pass_records(self._lane(index), ledger)
-            repeats += ledger.repeats
+            lane = self._lane(index)
+            try:
+                yield from self._walk_until_still(lane, emitted)
+            finally:
+                lane.finish()
             if self._limit_reached():
                 break
         self.shaper.log_summary()
-        self.progress.finish(repeats)
-        if repeats:
-            replication.hold_bookmark(
-                self.stream_state,
-                self.logger,
-                self.name,
-                f"the list's order changed while it was read ({repeats} lead(s) appeared "
-                "on two pages), so another lead may have been skipped.",
-            )
+        self.progress.finish(emitted.repeats)
 
     def _limit_reached(self) -> bool:
         return self._record_limit is not None and self.progress.emitted >= self._record_limit
 
-    def _pass_records(self, lane: Lane, ledger: KeyLedger) -> Iterator[dict[str, t.Any]]:
+    def _walk_until_still(self, lane: Lane, emitted: KeyLedger) -> Iterator[dict[str, t.Any]]:
+        """Walk the list; while it moves under the tap, walk it again, emitting only new leads.
+
+        A walk that saw a still list has read every lead listed at its end, so the
+        bookmark may advance. When the list still moves after the last walk allowed,
+        the previous bookmark is kept, so that the next run reads every change again.
+        """
+        allowed = int(self.config.get("max_rewalks", 1))
+        moves: list[str] = []
+        start = emitted.count
+        first_walk = 0
+        walk_keys = emitted
+        while True:
+            watch = replication.ListWatch()
+            yield from self._walk(lane, emitted, walk_keys, watch)
+            moved = None if self._limit_reached() else watch.movement()
+            if moved is None:
+                if moves:
+                    self.logger.warning(
+                        "%s: the list moved while it was read (%s), so it was read again at "
+                        "once (%d more time(s)): %d lead(s) no earlier walk had read were "
+                        "emitted, and the last walk saw a still list, so the bookmark advances.",
+                        self.name,
+                        moves[0],
+                        len(moves),
+                        emitted.count - start - first_walk,
+                    )
+                return
+            if not moves:
+                first_walk = emitted.count - start
+            moves.append(moved)
+            if len(moves) > allowed:
+                replication.hold_bookmark(
+                    self.stream_state,
+                    self.logger,
+                    self.name,
+                    f"The list moved while it was read ({moves[0]})"
+                    + (
+                        f" and still moved after {allowed} more walk(s) ({moved})"
+                        if allowed
+                        else ""
+                    )
+                    + ", so a lead may have been skipped.",
+                )
+                return
+            lane.restart()
+            walk_keys = KeyLedger()
+
+    def _walk(
+        self, lane: Lane, emitted: KeyLedger, walk_keys: KeyLedger, watch: replication.ListWatch
+    ) -> Iterator[dict[str, t.Any]]:
+        """One walk of the list: its leads not emitted yet, and what the walk saw."""
         key = self.primary_keys[0]
+        reader = self.fetcher.reader
+        rewalk = walk_keys is not emitted
         for page in self.pages(lane):
             rows = page.rows
             self._extracted_at = _now()
             self.shaper.report.absorb(page.shaping)
             fresh = 0
+            repeats = walk_keys.repeats
             for row in rows:
-                if ledger.first_time(row.get(key)):
-                    fresh += 1
-                    yield row
-                    if self._limit_reached():
-                        return
+                value = row.get(key)
+                if not walk_keys.first_time(value):
+                    continue
+                fresh += 1
+                if rewalk and not emitted.first_time(value):
+                    continue
+                yield row
+                if self._limit_reached():
+                    return
             if rows and not fresh:
                 raise PaginationError(
                     f"{self.label} pagination loops: page {page.number} holds only leads "
                     "already read on earlier pages. Stopping so that no lead is loaded twice."
                 )
+            total = reader.announced_total(reader.envelope(page.body))
+            watch.page(total, fresh, walk_keys.repeats - repeats)
             self.progress.page_done(len(rows), page.retries)
             self._tap.message_writer.flush(force=False)
-        if ledger.repeats:
-            self.logger.info(
-                "%s: dropped %d lead(s) that appeared on more than one page.",
-                self.name,
-                ledger.repeats,
-            )
 
     @cached_property
     def everything_selected(self) -> bool:

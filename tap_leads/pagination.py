@@ -14,24 +14,7 @@ from urllib.parse import parse_qsl, urlsplit
 from singer_sdk.pagination import BaseAPIPaginator
 
 from tap_leads.errors import PaginationError
-
-#: An int asks for that page number; a str is a next-page URL given by the provider.
-PageToken = int | str
-
-
-class Page(t.NamedTuple):
-    """One fetched page, its body parsed once and shared by everything downstream."""
-
-    number: int
-    url: str
-    body: t.Any
-    #: The page's records, shaped where the page was fetched.
-    rows: t.Sequence[dict] = ()
-    #: What shaping could not keep (a records.ShapeReport), merged when the page is emitted.
-    shaping: t.Any = None
-    #: Retries, and how many of them were throttled (429), it took to fetch the page.
-    retries: int = 0
-    throttled: int = 0
+from tap_leads.fetch import Page, PageToken
 
 
 class EnvelopePaginator(BaseAPIPaginator[PageToken]):
@@ -71,6 +54,10 @@ class EnvelopePaginator(BaseAPIPaginator[PageToken]):
 
     def announced_total_pages(self, envelope: dict) -> int | None:
         """How many pages the envelope says there are, when it says."""
+        return None
+
+    def announced_total(self, envelope: dict) -> int | None:
+        """How many leads the envelope says the whole list holds, when it says."""
         return None
 
     def planned_pages(self, page: Page) -> int | None:
@@ -136,6 +123,9 @@ class TotalPagesPaginator(EnvelopePaginator):
         total_pages = envelope.get("total_pages")
         return total_pages if isinstance(total_pages, int) else None
 
+    def announced_total(self, envelope: dict) -> int | None:
+        return _count(envelope.get("total"))
+
     def has_more(self, response: Page) -> bool:  # type: ignore[override]
         envelope = self.envelope(response.body)
         current, total_pages = envelope.get("page"), envelope.get("total_pages")
@@ -159,6 +149,9 @@ class HasNextPagePaginator(EnvelopePaginator):
     def announced_total_pages(self, envelope: dict) -> int | None:
         total_pages = self._pagination(envelope).get("totalPages")
         return total_pages if isinstance(total_pages, int) else None
+
+    def announced_total(self, envelope: dict) -> int | None:
+        return _count(self._pagination(envelope).get("total"))
 
     def has_more(self, response: Page) -> bool:  # type: ignore[override]
         pagination = self._pagination(self.envelope(response.body))
@@ -205,6 +198,10 @@ class LaravelResourcePaginator(NextUrlPaginator):
         last_page = meta.get("last_page") if isinstance(meta, dict) else None
         return last_page if isinstance(last_page, int) else None
 
+    def announced_total(self, envelope: dict) -> int | None:
+        meta = envelope.get("meta")
+        return _count(meta.get("total")) if isinstance(meta, dict) else None
+
 
 class LaravelPaginator(NextUrlPaginator):
     """Flat Laravel paginator: `next_page_url` and `last_page` (Autocalls)."""
@@ -216,6 +213,9 @@ class LaravelPaginator(NextUrlPaginator):
     def announced_total_pages(self, envelope: dict) -> int | None:
         last_page = envelope.get("last_page")
         return last_page if isinstance(last_page, int) else None
+
+    def announced_total(self, envelope: dict) -> int | None:
+        return _count(envelope.get("total"))
 
 
 class DrfPaginator(NextUrlPaginator):
@@ -243,3 +243,10 @@ class DrfPaginator(NextUrlPaginator):
     def announced_total_pages(self, envelope: dict) -> int | None:
         count = envelope.get("count")
         return math.ceil(count / self.page_size) if isinstance(count, int) else None
+
+    def announced_total(self, envelope: dict) -> int | None:
+        return _count(envelope.get("count"))
+
+
+def _count(value: t.Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None

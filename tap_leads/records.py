@@ -221,6 +221,10 @@ class KeyLedger:
         self._seen: set[t.Any] = set()
         self.repeats = 0
 
+    @property
+    def count(self) -> int:
+        return len(self._seen)
+
     def first_time(self, key: t.Any) -> bool:
         """Record the key; False when it was already seen in this run."""
         if key in self._seen:

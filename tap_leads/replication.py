@@ -50,3 +50,36 @@ def hold_bookmark(state: dict, logger: logging.Logger, name: str, reason: str) -
         reason,
         state.get("replication_key_value") or "its previous value (none)",
     )
+
+
+class ListWatch:
+    """Signs, within one walk of a list, that the list moved while it was read.
+
+    None of the APIs offers a stable cursor: each pages by offset, so a deletion moves
+    every later lead up and a lead at a page boundary is never read; an insertion or
+    a move to the front repeats one.
+    """
+
+    def __init__(self) -> None:
+        self.totals: list[int] = []
+        self.repeats = 0
+        self.distinct = 0
+
+    def page(self, total: int | None, fresh: int, repeats: int) -> None:
+        if total is not None:
+            self.totals.append(total)
+        self.distinct += fresh
+        self.repeats += repeats
+
+    def movement(self) -> str | None:
+        """What moved, in words, or None when the walk saw a still list."""
+        signs = []
+        if len(set(self.totals)) > 1:
+            signs.append(f"its announced total went from {self.totals[0]} to {self.totals[-1]}")
+        if self.repeats:
+            signs.append(f"{self.repeats} lead(s) appeared on two pages")
+        if self.totals and self.distinct != self.totals[-1]:
+            signs.append(
+                f"{self.distinct} distinct lead(s) were read of {self.totals[-1]} announced"
+            )
+        return "; ".join(signs) or None

@@ -238,6 +238,16 @@ class Lane:
             with self._lock:
                 self._pending.pop(number, None)
 
+    def restart(self) -> None:
+        """Walk the listing again from page 1, as a lane still being emitted."""
+        with self._lock:
+            self._drop_pending()
+            self.planned = None
+            self._numbered = True
+            self._next_number = 1
+            self.finished = False
+        self.refill(limit=None)
+
     def finish(self) -> None:
         """The listing is done (or abandoned): drop whatever was fetched ahead."""
         with self._lock:

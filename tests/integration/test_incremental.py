@@ -246,16 +246,17 @@ def test_a_killed_run_resumes_from_its_last_state_without_losing_a_change(
 
 
 def test_a_shifting_order_keeps_the_previous_bookmark(emulator, run_tap):
-    config = emulator.tap_config(providers=["nexus_erp"], nexus_erp={"page_size": 20})
+    # Without a second walk, a moving list keeps the previous bookmark.
+    config = emulator.tap_config(
+        providers=["nexus_erp"], nexus_erp={"page_size": 20}, max_rewalks=0
+    )
     first = run_tap(config)
     emulator.touch("nexus_erp", [emulator.leads("nexus_erp")[7]["id"]])
     emulator.faults("nexus_erp").duplicate_lead(page=3)
     second = run_tap(config, first.final_state)
     assert second.returncode == 0, second.stderr
     assert second.bookmark("nexus_erp_leads") == first.bookmark("nexus_erp_leads")
-    assert "the list's order changed while it was read (1 lead(s) appeared on two pages)" in (
-        second.stderr
-    )
+    assert "The list moved while it was read (1 lead(s) appeared on two pages" in second.stderr
     third = run_tap(config, second.final_state)
     assert keys(third, "nexus_erp") == keys(second, "nexus_erp")
     assert utc(third.bookmark("nexus_erp_leads")) > utc(first.bookmark("nexus_erp_leads"))

@@ -3,12 +3,12 @@
 import pytest
 
 from tap_leads.errors import PaginationError
+from tap_leads.fetch import Page
 from tap_leads.pagination import (
     DrfPaginator,
     HasNextPagePaginator,
     LaravelPaginator,
     LaravelResourcePaginator,
-    Page,
     TotalPagesPaginator,
 )
 
