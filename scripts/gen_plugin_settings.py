@@ -113,6 +113,17 @@ def _is_group(schema: dict[str, t.Any]) -> bool:
     )
 
 
+def _holds_secrets(schema: dict[str, t.Any]) -> bool:
+    """A secret itself, or a list or object with a secret inside (a provider's accounts)."""
+    if schema.get("secret"):
+        return True
+    nested = [*schema.get("properties", {}).values()]
+    items = schema.get("items")
+    if isinstance(items, dict):
+        nested.append(items)
+    return any(_holds_secrets(child) for child in nested if isinstance(child, dict))
+
+
 def _label(name: str) -> str:
     words = name.replace(".", "_").split("_")
     return " ".join(ACRONYMS.get(word, word.capitalize()) for word in words if word)
@@ -160,7 +171,7 @@ def settings(about_doc: dict[str, t.Any]) -> list[dict[str, t.Any]]:
                 "label": schema.get("title") or _label(name),
                 "description": _description(schema),
             }
-            if schema.get("secret"):
+            if _holds_secrets(schema):
                 setting["sensitive"] = True
             if setting["kind"] == "options":
                 setting["options"] = [
@@ -173,11 +184,16 @@ def settings(about_doc: dict[str, t.Any]) -> list[dict[str, t.Any]]:
 
 
 def settings_groups(about_doc: dict[str, t.Any]) -> list[list[str]]:
-    """One group per provider block: its required settings, any one group suffices."""
+    """The ways to configure a provider block, any one of which suffices: its required
+    settings, or its accounts list (the schema's anyOf alternatives)."""
     groups = []
     for key, schema in about_doc["settings"]["properties"].items():
-        if _is_group(schema) and schema.get("required"):
-            groups.append([f"{key}.{name}" for name in schema["required"]])
+        if not _is_group(schema):
+            continue
+        alternatives = [option.get("required") for option in schema.get("anyOf", [])]
+        for required in [schema.get("required"), *alternatives]:
+            if required:
+                groups.append([f"{key}.{name}" for name in required])
     return groups
 
 

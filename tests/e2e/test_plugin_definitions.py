@@ -45,13 +45,20 @@ CONTRACT = {
     "batch_config.encoding.compression",
     "batch_config.storage.root",
     "batch_config.storage.prefix",
+    *(f"{p}.accounts" for p in ("teli", "nexus_erp", "flextell", "sela", "autocalls")),
+    "shard",
 }
+PROVIDERS = ("teli", "nexus_erp", "flextell", "sela", "autocalls")
 SECRETS = {
     "teli.api_key",
     "nexus_erp.api_key",
     "flextell.access_token",
+    "flextell.client_secret",
+    "flextell.refresh_token",
     "sela.api_key",
     "autocalls.api_key",
+    # Each list holds its accounts' credentials.
+    *(f"{p}.accounts" for p in PROVIDERS),
 }
 
 
@@ -101,13 +108,22 @@ def test_every_setting_is_declared(definition):
         assert setting["label"], setting
         assert setting["description"], setting
         assert "value" not in setting, "a default would switch on every provider"
+    # Either the block's own credentials, or a list of accounts each with its own.
     assert plugin["settings_group_validation"] == [
         ["teli.api_key", "teli.org_id"],
+        ["teli.accounts"],
         ["nexus_erp.api_key", "nexus_erp.api_url"],
-        ["flextell.access_token", "flextell.tenant_id"],
+        ["nexus_erp.accounts"],
+        ["flextell.tenant_id"],
+        ["flextell.accounts"],
         ["sela.api_key"],
+        ["sela.accounts"],
         ["autocalls.api_key"],
+        ["autocalls.accounts"],
     ]
+    for provider in PROVIDERS:
+        assert settings[f"{provider}.accounts"]["kind"] == "array"
+    assert settings["shard"]["kind"] == "string"
     assert set(plugin["capabilities"]) >= {
         "about",
         "batch",
@@ -134,6 +150,8 @@ def _sample(setting: dict):
     kind = setting["kind"]
     if kind == "options":
         return setting["options"][-1]["value"]
+    if kind == "array":
+        return [{"name": "acme", "api_key": f"key of {setting['name']}"}, {"name": "globex"}]
     return {
         "integer": 7,
         "boolean": True,
@@ -162,6 +180,31 @@ def test_meltano_passes_every_setting(meltano_installed, tmp_path):
         )
     assert completed.returncode == 0, log.read_text()[-3000:]
     assert json.loads((tmp_path / "config.json").read_text()) == config
+
+
+def test_accounts_and_shard_from_the_environment(meltano_installed, tmp_path):
+    """A list of accounts and a shard, each in one variable, reach the tap as JSON values."""
+    accounts = [
+        {"name": "acme", "api_key": "key-acme", "campaign_id": 7},
+        {"name": "globex", "api_key": "key-globex"},
+    ]
+    env = {
+        **meltano_environ(tmp_path),
+        "TAP_LEADS_AUTOCALLS_ACCOUNTS": json.dumps(accounts),
+        "TAP_LEADS_AUTOCALLS_PAGE_SIZE": "50",
+        "TAP_LEADS_SHARD": "3/8",
+    }
+    log = tmp_path / "dump.log"
+    command = [str(MELTANO), "invoke", "--dump=config", "tap-leads"]
+    with (tmp_path / "config.json").open("w") as out, log.open("w") as err, plugins_lock():
+        completed = subprocess.run(
+            command, stdout=out, stderr=err, env=env, cwd=REPO, timeout=300, check=False
+        )
+    assert completed.returncode == 0, log.read_text()[-3000:]
+    assert json.loads((tmp_path / "config.json").read_text()) == {
+        "autocalls": {"accounts": accounts, "page_size": 50},
+        "shard": "3/8",
+    }
 
 
 def test_number_settings_from_the_environment(meltano_installed, tmp_path):
