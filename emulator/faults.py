@@ -30,6 +30,7 @@ NEXT_LINK_PROVIDERS = frozenset({"flextell", "sela", "autocalls"})
 KINDS: dict[str, tuple[str, frozenset[str]]] = {
     "rate_limit": ("answer", EVERYONE),
     "server_error": ("answer", EVERYONE),
+    "maintenance_page": ("answer", EVERYONE),
     "unauthorized": ("answer", EVERYONE),
     "disconnect": ("answer", EVERYONE),
     "success_false": ("answer", frozenset({"teli"})),
@@ -128,6 +129,10 @@ class ProviderFaults:
         page: int | None = None,
     ) -> Fault:
         return self.add("server_error", status=status, html=html, times=times, page=page)
+
+    def maintenance_page(self, *, times: int | None = 1, page: int | None = None) -> Fault:
+        """An HTML page answered with 200, as a proxy or a maintenance page does."""
+        return self.add("maintenance_page", times=times, page=page)
 
     def unauthorized(self, *, times: int | None = 1, page: int | None = None) -> Fault:
         """401 with the provider's own body, whatever credentials were sent."""

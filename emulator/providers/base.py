@@ -176,6 +176,9 @@ class ProviderAPI(ABC):
             return self.error(fault.status, REASONS[fault.status])
         if fault.kind == "rate_limit":
             return self.rate_limited(fault)
+        if fault.kind == "maintenance_page":
+            page = "<html><body><h1>Down for maintenance</h1></body></html>\n"
+            return Response(200, page.encode(), content_type="text/html")
         return self.special_fault(fault)
 
     def rate_limited(self, fault: Fault) -> Response:
