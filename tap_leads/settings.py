@@ -400,11 +400,10 @@ def _check_provider(spec: ProviderSpec, block: dict) -> list[str]:
     # The block's own settings are defaults: checked once here, and needed in no form.
     errors = _check_settings(spec, block, block, spec.key, complete=False)
     if not isinstance(entries, list):
-        kind = _JSON_KINDS.get(type(entries), type(entries).__name__)
         return [
             *errors,
-            f"{spec.key}.accounts is a {kind}: it must be a list of accounts, each an object "
-            'with a name and that account\'s settings, e.g. [{"name": "acme", ...}].',
+            f"{spec.key}.accounts is {_a_kind(entries)}: it must be a list of accounts, each "
+            'an object with a name and that account\'s settings, e.g. [{"name": "acme", ...}].',
         ]
     if not entries:
         errors.append(
@@ -415,9 +414,8 @@ def _check_provider(spec: ProviderSpec, block: dict) -> list[str]:
     for index, entry in enumerate(entries):
         where = account_prefix(spec, index)
         if not isinstance(entry, dict):
-            kind = _JSON_KINDS.get(type(entry), "null" if entry is None else "value")
             errors.append(
-                f"{where} is a {kind}: each account is an object with a name and that "
+                f"{where} is {_a_kind(entry)}: each account is an object with a name and that "
                 "account's settings."
             )
             continue
@@ -525,7 +523,7 @@ def _check_settings(
 def _unknown_keys(
     spec: ProviderSpec, own: t.Mapping[str, t.Any], where: str, *, in_account: bool
 ) -> list[str]:
-    known = set(spec.setting_names) if in_account else {*spec.setting_names, "accounts"}
+    known = {*spec.setting_names, "name" if in_account else "accounts"}
     errors = []
     for name in sorted(set(own) - known):
         close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
@@ -542,6 +540,15 @@ def _unknown_keys(
 def _store_key(name: t.Any) -> str:
     # An account without a usable name is reported; its store entry does not matter.
     return name if account_name_ok(name) else "default"
+
+
+def _a_kind(value: t.Any) -> str:
+    """What a JSON value is, as a sentence says it: "a string", "an object", "null"."""
+    if value is None:
+        return "null"
+    if isinstance(value, dict):
+        return "an object"
+    return f"a {_JSON_KINDS.get(type(value), 'value')}"
 
 
 def _blank(value: t.Any) -> bool:
