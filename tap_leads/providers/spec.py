@@ -48,6 +48,10 @@ def one_pass(settings: Settings) -> list[dict[str, str]]:
     return [{}]
 
 
+def no_explanation(settings: Settings, prefix: str, detail: str) -> str | None:
+    return None
+
+
 def text(settings: Settings, name: str) -> str:
     """A setting as the stripped text sent on the wire."""
     value = settings.get(name)
@@ -102,6 +106,9 @@ class ProviderSpec:
     fixed_params: Callable[[Settings], dict[str, str]] = no_params
     #: Extra query parameters of each listing pass, in the order they are read.
     passes: Callable[[Settings], list[dict[str, str]]] = one_pass
+    #: A 404's meaning, given the settings, their prefix ("teli", "teli.accounts[acme]")
+    #: and the provider's message (": …" or ""); None when it says nothing more.
+    explain_404: Callable[[Settings, str, str], str | None] = no_explanation
     #: Where the organisations a key can read are listed, for org_id "*" (Teli).
     organizations_path: str | None = None
     #: Settings that accept "*" for "every one the key can list" (Teli's org_id).

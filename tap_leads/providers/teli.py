@@ -18,6 +18,21 @@ def fixed_params(settings: Settings) -> dict[str, str]:
     return {"is_admin": "true"}
 
 
+def explain_404(settings: Settings, prefix: str, detail: str) -> str | None:
+    if settings.get("user_id") and "user" in detail.lower():
+        return (
+            f"Teli does not know the user in {prefix}.user_id (HTTP 404{detail}). "
+            f"Check {prefix}.user_id: it takes a user's unique_id, like 1762896364768x3891…, "
+            "not the UUID id."
+        )
+    if "organization" in detail.lower():
+        return (
+            f"Teli does not know the organisation in {prefix}.org_id (HTTP 404{detail}). "
+            f"Check {prefix}.org_id: it takes the organisation's unique_id."
+        )
+    return None
+
+
 SPEC = ProviderSpec(
     key="teli",
     label="Teli",
@@ -48,6 +63,7 @@ SPEC = ProviderSpec(
         Filter("phone_number", th.StringType, "Only leads with this exact E.164 number."),
     ),
     fixed_params=fixed_params,
+    explain_404=explain_404,
     organizations_path="/v1/organizations",
     wildcards=("org_id",),
 )

@@ -239,3 +239,19 @@ def test_credentials_and_secrets():
         "token_store",
         "include_deleted",
     ]
+
+
+def test_teli_explains_a_404_under_the_account_prefix():
+    teli = provider("teli")
+    assert teli.explain_404({"user_id": "u1"}, "teli", ": User not found") == (
+        "Teli does not know the user in teli.user_id (HTTP 404: User not found). "
+        "Check teli.user_id: it takes a user's unique_id, like 1762896364768x3891…, "
+        "not the UUID id."
+    )
+    assert teli.explain_404({}, "teli.accounts[p]", ": Organization not found") == (
+        "Teli does not know the organisation in teli.accounts[p].org_id (HTTP 404: "
+        "Organization not found). Check teli.accounts[p].org_id: it takes the "
+        "organisation's unique_id."
+    )
+    assert teli.explain_404({}, "teli", "") is None
+    assert provider("sela").explain_404({}, "sela", ": Not found") is None
