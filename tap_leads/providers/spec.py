@@ -62,11 +62,12 @@ def bearer(setting: str) -> Callable[[Settings], dict[str, str]]:
     def auth_headers(settings: Settings) -> dict[str, str]:
         return {"Authorization": f"Bearer {text(settings, setting)}"}
 
-    auth_headers.__qualname__ = f"bearer({setting!r})"
     return auth_headers
 
 
-@dataclass(frozen=True)
+# Compared and hashed by identity: each provider has one spec, and a dict field would
+# make a value hash fail.
+@dataclass(frozen=True, eq=False)
 class ProviderSpec:
     """One provider: its stream, its settings and how its list-leads request is made."""
 

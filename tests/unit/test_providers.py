@@ -18,9 +18,10 @@ def test_the_five_providers_in_order():
         provider("hubspot")
 
 
-def test_specs_are_frozen():
+def test_specs_are_frozen_and_hashable():
     with pytest.raises(AttributeError):
         provider("teli").max_page_size = 500  # type: ignore[misc]
+    assert {spec: spec.key for spec in PROVIDERS}[provider("flextell")] == "flextell"
 
 
 @pytest.mark.parametrize(
