@@ -68,10 +68,11 @@ class Auth(t.Protocol):
 
 
 class StaticAuth:
-    """Fixed headers, such as an API key."""
+    """Fixed headers: API keys, and a Flextell access token without a refresh token."""
 
-    def __init__(self, headers: Mapping[str, str]) -> None:
+    def __init__(self, headers: Mapping[str, str], advice: str = "") -> None:
         self._headers = dict(headers)
+        self._advice = advice
 
     def headers(self) -> Mapping[str, str]:
         return self._headers
@@ -79,8 +80,12 @@ class StaticAuth:
     def after_unauthorized(self, sent: Mapping[str, str]) -> bool:
         return False
 
+    def auth_advice(self) -> str:
+        """What to check when the provider rejects these credentials; '' for the default."""
+        return self._advice
+
     def __repr__(self) -> str:
-        return f"StaticAuth({sorted(self._headers)})"
+        return f"StaticAuth(headers={sorted(self._headers)})"
 
 
 @dataclass(frozen=True)
@@ -336,9 +341,11 @@ class PageFetcher:
                 f"HTTP {status}{detail}", status=status, retry_after=hint, advice=advice
             )
         if status in (401, 403):
+            advice = getattr(self.auth, "auth_advice", lambda: "")() if status == 401 else ""
             credentials = " and ".join(self.endpoint.credential_settings)
             raise AuthError(
-                f"{label} rejected the credentials (HTTP {status}{detail}). Check {credentials}."
+                f"{label} rejected the credentials (HTTP {status}{detail}). "
+                + (advice or f"Check {credentials}.")
             )
         if status == 404:
             explained = self._explain_404(detail) if self._explain_404 else None

@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 import requests
 
 from tap_leads.errors import AuthError, ProviderError, TransientError
+from tap_leads.fetch import StaticAuth
 from tap_leads.redaction import MASK, redact
 
 #: Refresh this long before the access token expires ...
@@ -46,39 +47,6 @@ _TOKEN_PAUSES = (0.3, 1.0)
 # a third token would be refused as well. Later, the token may have been revoked meanwhile.
 _RECENT_REFRESH_SECONDS = 60.0
 _LOCK_POLL_SECONDS = 0.02
-
-
-class Auth(t.Protocol):
-    """What the page fetcher asks for at request time."""
-
-    def headers(self) -> Mapping[str, str]:
-        """The auth headers to send now; may refresh first when the token is about to expire."""
-        ...
-
-    def after_unauthorized(self, sent: Mapping[str, str]) -> bool:
-        """A request sent with `sent` got a 401: True when fresh credentials are available now
-        (retry the request once), False when nothing more can be done."""
-        ...
-
-
-class StaticAuth:
-    """Fixed headers: API keys and a Flextell access token without a refresh token."""
-
-    def __init__(self, headers: Mapping[str, str], advice: str = "") -> None:
-        self._headers: Mapping[str, str] = dict(headers)
-        self._advice = advice
-
-    def headers(self) -> Mapping[str, str]:
-        return self._headers
-
-    def after_unauthorized(self, sent: Mapping[str, str]) -> bool:
-        return False
-
-    def auth_advice(self) -> str:
-        return self._advice
-
-    def __repr__(self) -> str:
-        return f"StaticAuth(headers={sorted(self._headers)})"
 
 
 class TokenStoreError(ProviderError):

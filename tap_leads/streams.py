@@ -7,6 +7,7 @@ from urllib.parse import quote
 
 from tap_leads.client import LeadsStream
 from tap_leads.fetch import Auth, StaticAuth
+from tap_leads.oauth import flextell_auth
 from tap_leads.pagination import (
     DrfPaginator,
     HasNextPagePaginator,
@@ -92,7 +93,12 @@ class FlextellLeadsStream(LeadsStream):
     change_keys = ("updated_at", "deleted_at")
 
     def auth(self) -> Auth:
-        return StaticAuth({"Authorization": f"Bearer {self.settings['access_token'].strip()}"})
+        # Refreshed tokens reach every page fetch, since the fetcher reads them per request.
+        return flextell_auth(
+            self.settings,
+            timeout=float(self.config.get("request_timeout", 60)),
+            on_new_secret=self._tap.mask_secret,
+        )
 
     def extra_headers(self) -> dict[str, str]:
         return {"X-Tenant": str(self.settings["tenant_id"]).strip()}

@@ -47,6 +47,13 @@ class TapLeads(Tap):
         )
         sdk_hooks.quiet_sdk_notes([logging.getLogger("singer_sdk"), self.logger])
 
+    def mask_secret(self, value: str) -> None:
+        """Mask a secret that appears during the run (a refreshed token) in every log line."""
+        redaction.install([value], self._redacted_loggers())
+
+    def _redacted_loggers(self) -> list[logging.Logger]:
+        return [self.logger, logging.getLogger("singer_sdk"), logging.getLogger("tap-leads")]
+
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
         # Our checks name the provider and the setting; the SDK's schema check follows.
         # Top-level names are checked against the whole schema, the SDK's settings included.

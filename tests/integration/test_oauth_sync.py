@@ -17,8 +17,7 @@ from pathlib import Path
 import pytest
 
 from emulator import LeadsEmulator
-from tap_leads.oauth import FlextellOAuth, TokenStore
-from tap_leads.tap import TapLeads
+from tap_leads.oauth import TokenStore
 from tests.e2e.conftest import (  # noqa: F401 (meltano_installed is a fixture)
     MeltanoProject,
     meltano_env,
@@ -28,32 +27,6 @@ from tests.e2e.conftest import (  # noqa: F401 (meltano_installed is a fixture)
 
 LIFETIME = 2.0
 LEADS = 5000
-
-
-def _wired() -> bool:
-    """Whether the Flextell stream builds its auth from the OAuth settings yet."""
-    config = {
-        "flextell": {
-            "tenant_id": "1",
-            "client_id": "9",
-            "client_secret": "cs-123456",
-            "refresh_token": "rt-123456",
-            "token_store": "/tmp/tap-leads-oauth-probe.json",
-        }
-    }
-    try:
-        stream = TapLeads(config=config, validate_config=False).streams["flextell_leads"]
-        auth = stream.auth() if callable(stream.auth) else stream.auth
-        return isinstance(auth, FlextellOAuth)
-    except Exception:
-        return False
-
-
-needs_wiring = pytest.mark.xfail(
-    not _wired(),
-    reason="waits for the Flextell stream to authenticate through tap_leads.oauth.flextell_auth",
-    strict=False,
-)
 
 
 @pytest.fixture
@@ -100,7 +73,6 @@ def all_secrets(emu: LeadsEmulator) -> list[str]:
     return [server.client_secret, server.initial_refresh_token, *issued]
 
 
-@needs_wiring
 def test_a_long_sync_refreshes_once_per_expiry(oauth_emu, run_tap, store):
     emu = oauth_emu
     # Slow pages, so that the sync outlives several access tokens with 8 requests in flight.
@@ -125,7 +97,6 @@ def test_a_long_sync_refreshes_once_per_expiry(oauth_emu, run_tap, store):
     assert TokenStore(store).read().refresh_token == grants[-1].issued_refresh_token
 
 
-@needs_wiring
 def test_a_401_refreshes_once_and_the_page_is_fetched_again(oauth_emu, run_tap, store):
     emu = oauth_emu
     emu.faults("flextell").unauthorized(times=1, page=3)
@@ -137,7 +108,6 @@ def test_a_401_refreshes_once_and_the_page_is_fetched_again(oauth_emu, run_tap, 
     assert_each_refresh_token_spent_once(emu)
 
 
-@needs_wiring
 def test_a_second_run_starts_from_the_store_alone(oauth_emu, run_tap, store):
     emu = oauth_emu
     first = run_tap(oauth_config(emu, store, page_size=100))
@@ -163,7 +133,6 @@ def test_a_second_run_starts_from_the_store_alone(oauth_emu, run_tap, store):
     assert_each_refresh_token_spent_once(emu)
 
 
-@needs_wiring
 def test_a_debug_run_shows_no_token_or_secret(oauth_emu, run_tap, store):
     emu = oauth_emu
     emu.faults("flextell").latency_ms = 100
@@ -179,7 +148,6 @@ def test_a_debug_run_shows_no_token_or_secret(oauth_emu, run_tap, store):
         assert secret not in run.stderr
 
 
-@needs_wiring
 def test_a_refused_refresh_token_ends_the_run_with_what_to_do(oauth_emu, run_tap, store):
     emu = oauth_emu
     emu.flextell_oauth.revoke()
@@ -214,7 +182,6 @@ def test_missing_oauth_settings_fail_before_any_request(oauth_emu, run_tap, stor
 
 @pytest.mark.e2e
 @pytest.mark.usefixtures("meltano_installed")
-@needs_wiring
 def test_two_meltano_runs_carry_the_rotated_token_in_the_store(tmp_path, store):
     with LeadsEmulator(
         leads_per_provider=50, leads={"flextell": 2000}, flextell_token_lifetime=LIFETIME
