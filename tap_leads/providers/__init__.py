@@ -32,6 +32,13 @@ def resolve_accounts(config: t.Mapping[str, t.Any], provider_key: str) -> list[A
     return accounts.resolve(config, provider(provider_key))
 
 
+def has_accounts(config: t.Mapping[str, t.Any], provider_key: str) -> bool:
+    """Whether the provider's block uses the accounts form: records then carry `account`
+    and the key starts with it, whichever accounts this run's shard takes."""
+    block = config.get(provider(provider_key).key)
+    return isinstance(block, t.Mapping) and block.get("accounts") is not None
+
+
 def selected_accounts(config: t.Mapping[str, t.Any], provider_key: str) -> list[Account]:
     """The provider's accounts that this run takes: those of the config's shard."""
     return accounts.select(config, provider(provider_key))
@@ -44,6 +51,7 @@ __all__ = [
     "Filter",
     "ProviderSpec",
     "Shard",
+    "has_accounts",
     "in_shard",
     "parse_shard",
     "provider",

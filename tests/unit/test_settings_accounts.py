@@ -11,6 +11,7 @@ from tap_leads import settings
 from tap_leads.providers import (
     PROVIDERS,
     Account,
+    has_accounts,
     in_shard,
     parse_shard,
     resolve_accounts,
@@ -96,6 +97,13 @@ def test_entries_that_are_not_named_accounts_are_left_to_validation():
     config = {"sela": {"accounts": ["acme", {"api_key": "k"}, {"name": " "}, {"name": "ok"}]}}
     assert [a.name for a in resolve_accounts(config, "sela")] == ["ok"]
     assert resolve_accounts({"sela": {"accounts": "acme"}}, "sela") == []
+
+
+def test_which_form_a_block_uses():
+    assert has_accounts({"sela": {"accounts": [{"name": "a"}]}}, "sela")
+    assert not has_accounts({"sela": {"api_key": "k"}}, "sela")
+    assert not has_accounts({"sela": {"api_key": "k", "accounts": None}}, "sela")
+    assert not has_accounts({}, "sela")
 
 
 def test_nexus_erp_has_no_default_host():
