@@ -1,5 +1,5 @@
-"""LeadsStream: what every provider's stream shares. It configures a page fetcher,
-takes its pages from the run's scheduler in order, and emits the leads that changed."""
+"""LeadsStream: what every provider's stream shares. It reads each of its accounts'
+pages from the run's scheduler in order, and emits the leads that changed."""
 
 from __future__ import annotations
 
@@ -13,13 +13,12 @@ from singer_sdk import Stream
 from singer_sdk.helpers.conform import TypeConformanceLevel
 
 from tap_leads import replication, sdk_hooks
-from tap_leads.concurrency import AdaptiveWindow, RateLimiter
 from tap_leads.errors import PaginationError, TapLeadsError
-from tap_leads.fetch import Auth, Endpoint, PageFetcher
 from tap_leads.progress import Progress
+from tap_leads.providers import has_accounts, selected_accounts
 from tap_leads.records import KeyLedger, RecordShaper
-from tap_leads.retry import RetryPolicy
 from tap_leads.settings import as_number
+from tap_leads.sources import ACCOUNT_FIELD, Source, SourceBuilder, static_auth
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
@@ -27,44 +26,55 @@ if t.TYPE_CHECKING:
     from singer_sdk import Tap
     from singer_sdk.helpers.types import Context
 
-    from tap_leads.fetch import Page
+    from tap_leads.fetch import Auth, Page
     from tap_leads.pagination import EnvelopePaginator
+    from tap_leads.providers import Account, ProviderSpec
     from tap_leads.scheduler import Lane, Scheduler
 
 
-def load_schema(stream_name: str) -> dict:
-    return json.loads(
+def load_schema(stream_name: str, *, accounts: bool = False) -> dict:
+    schema = json.loads(
         resources.files("tap_leads.schemas").joinpath(f"{stream_name}.json").read_text()
     )
+    if accounts:
+        schema["properties"] = {
+            ACCOUNT_FIELD: {
+                "type": ["string"],
+                "description": "The name of the account (in the provider's `accounts` "
+                "setting) the lead was read from.",
+            },
+            **schema["properties"],
+        }
+    return schema
 
 
 class LeadsStream(sdk_hooks.StreamShortcuts, Stream):
-    """One provider's "list leads" endpoint."""
+    """One provider's "list leads" endpoint, over each of its configured accounts."""
 
-    #: The provider's config block, e.g. "teli".
-    provider: t.ClassVar[str]
-    #: The provider's name as people write it.
-    label: t.ClassVar[str]
-    #: Settings that hold the credentials, named in auth errors.
-    credential_settings: t.ClassVar[tuple[str, ...]]
-    #: Filter setting -> API query parameter.
-    filters: t.ClassVar[dict[str, str]] = {}
-    path: t.ClassVar[str] = ""
-    page_param: t.ClassVar[str] = "page"
-    page_size_param: t.ClassVar[str] = "page_size"
-    default_page_size: t.ClassVar[int] = 100
-    paginator_class: t.ClassVar[type[EnvelopePaginator]]
-    #: Fields whose latest value tells when a lead last changed.
-    change_keys: t.ClassVar[tuple[str, ...]] = ()
-
+    spec: t.ClassVar[ProviderSpec]
     is_sorted = False
     # RecordShaper already makes every value match the schema, at a fraction of the cost.
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
 
+    def __init_subclass__(cls, **kwargs: t.Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.name = cls.spec.stream_name
+        cls.replication_key = cls.spec.replication_key
+
+    @property
+    def provider(self) -> str:
+        return self.spec.key
+
+    @property
+    def label(self) -> str:
+        return self.spec.label
+
     def __init__(self, tap: Tap) -> None:
-        super().__init__(tap=tap, schema=load_schema(self.name))
-        config = self.config
-        self.settings: dict[str, t.Any] = dict(config.get(self.provider) or {})
+        config = tap.config
+        #: The accounts form: records carry the account, and each account is a partition.
+        self.list_form = has_accounts(config, self.spec.key)
+        super().__init__(tap=tap, schema=load_schema(self.name, accounts=self.list_form))
+        self.primary_keys = list(self.spec.key_properties(accounts=self.list_form))
         self.shaper = RecordShaper(
             self.schema,
             self.name,
@@ -73,121 +83,73 @@ class LeadsStream(sdk_hooks.StreamShortcuts, Stream):
             # lacks, which strict targets reject; an absent key flattens to null columns.
             omit_null_objects=bool(config.get("flattening_enabled")),
         )
-        self.window = AdaptiveWindow(
-            int(config.get("max_concurrent_requests", 8)), on_change=self._window_changed
+        self.builder = SourceBuilder(
+            self.spec,
+            config,
+            self.shaper,
+            self.logger,
+            f"{tap.name}/{tap.plugin_version}",
+            self.auth,
         )
-        self._lanes: dict[int, Lane] = {}
+        self._lanes: dict[tuple[t.Any, int], Lane] = {}
         self._greatest_seen_by_context: dict[t.Any, str] = {}
         self._extracted_at = _now()
         self.progress = Progress(
             self.name, self.logger, as_number(config.get("progress_interval_seconds")) or 5.0
         )
-        self.failure: TapLeadsError | None = None
+        #: What failed, one line per account (or one for the stream), for the run's summary.
+        self.failures: list[str] = []
+        sdk_hooks.quiet_sdk_notes([self.logger])
 
-    # ----- what the fetcher needs -------------------------------------------
+    def auth(self, account: Account) -> Auth:
+        return static_auth(self.spec, account)
 
-    @property
-    def page_size(self) -> int:
-        return int(self.settings.get("page_size") or self.default_page_size)
-
-    def auth(self) -> Auth:
-        raise NotImplementedError
-
-    def extra_headers(self) -> dict[str, str]:
-        return {}
-
-    def base_params(self) -> dict[str, t.Any]:
-        """Filters under the API's own names, and the page size."""
-        params = {
-            api_name: _query_value(self.settings[setting])
-            for setting, api_name in self.filters.items()
-            if self.settings.get(setting) not in (None, "")
-        }
-        params[self.page_size_param] = self.page_size
-        return params
-
-    def passes(self) -> list[dict[str, str]]:
-        """Extra query parameters of each listing pass; one plain pass by default."""
-        return [{}]
-
-    def explain_404(self, detail: str) -> str | None:
-        return None
-
-    def new_paginator(self) -> EnvelopePaginator:
-        return self.paginator_class(self.label, self.page_size)
+    # ----- sources and lanes ------------------------------------------------
 
     @cached_property
-    def fetcher(self) -> PageFetcher:
-        config = self.config
-        endpoint = Endpoint(
-            settings=self.provider,
-            label=self.label,
-            base_url=str(self.settings["api_url"]).rstrip("/"),
-            path=self.path,
-            params=self.base_params(),
-            headers={
-                "Accept": "application/json",
-                "Accept-Encoding": "gzip, deflate",
-                "User-Agent": f"{self._tap.name}/{self._tap.plugin_version}",
-                **self.extra_headers(),
-            },
-            page_param=self.page_param,
-            timeout=float(config.get("request_timeout", 60)),
-            credential_settings=self.credential_settings,
-            request_settings=(*self.filters, "page_size"),
-        )
-        return PageFetcher(
-            endpoint,
-            auth=self.auth(),
-            policy=RetryPolicy(
-                max_tries=int(config.get("max_tries", 8)),
-                base_seconds=as_number(config.get("backoff_base_seconds")) or 1.0,
-                max_wait_seconds=float(config.get("max_retry_wait", 300)),
-            ),
-            reader=self.new_paginator(),
-            shaper=self.shaper,
-            window=self.window,
-            limiter=RateLimiter(as_number(self.settings.get("requests_per_second"))),
-            logger=self.logger,
-            explain_404=self.explain_404,
-        )
+    def sources(self) -> list[Source]:
+        """Every listing this run reads, in emission order (a sharded run takes its share)."""
+        found: list[Source] = []
+        for account in selected_accounts(self.config, self.spec.key):
+            try:
+                found += self.builder.expand(account)
+            except TapLeadsError as exc:
+                self._failed(f"[{account.name}]" if account.name else "", exc)
+        return found
 
-    def _window_changed(self, size: int, limit: int, shrank: bool) -> None:
-        if shrank:
-            self.logger.info(
-                "%s: throttled (HTTP 429), so at most %d of %d requests in flight now.",
-                self.label,
-                size,
-                limit,
-            )
-        else:
-            self.logger.info("%s: back to %d of %d requests in flight.", self.label, size, limit)
+    @property
+    def partitions(self) -> list[dict] | None:
+        if not self.list_form:
+            return None
+        return [source.context for source in self.sources if source.context is not None]
 
-    # ----- lanes ------------------------------------------------------------
+    def _source(self, context: Context | None) -> Source | None:
+        wanted = dict(context) if context else None
+        return next((s for s in self.sources if s.context == wanted), None)
+
+    @property
+    def fetcher(self) -> t.Any:
+        """The single block's fetcher (the first source's), for tools and tests."""
+        return self.sources[0].fetcher
 
     def plan_lanes(self, scheduler: Scheduler) -> None:
-        """One lane per listing pass, in the order they are emitted."""
-        for index, extra in enumerate(self.passes()):
-            self._lanes[index] = scheduler.lane(
-                f"{self.name}#{index}",
-                lambda token, number, extra=extra: self.fetcher.fetch(token, number, extra),
-                self.window,
-                plan=self._plan_page,
-            )
+        """One lane per source and listing pass, in the order they are emitted."""
+        for source in self.sources:
+            for index, extra in enumerate(source.passes):
+                self._lanes[(_key(source.context), index)] = scheduler.lane(
+                    f"{self.name}{source.display}#{index}",
+                    lambda token, number, f=source.fetcher, x=extra: f.fetch(token, number, x),
+                    source.fetcher.window,
+                    plan=lambda page, f=source.fetcher: _plan_page(f.reader, page),
+                )
 
-    def _plan_page(self, page: Page) -> tuple[int | None, bool]:
-        """How many pages the envelope announces, and whether its pages count up from 1."""
-        reader = self.fetcher.reader
-        announced = reader.announced_total_pages(reader.envelope(page.body))
-        numbered = reader.has_more(page) and reader.page_number(reader.get_next(page)) == 2
-        return announced, numbered
-
-    def _lane(self, index: int) -> Lane:
-        if index not in self._lanes:
+    def _lane(self, source: Source, index: int) -> Lane:
+        key = (_key(source.context), index)
+        if key not in self._lanes:
             # A sync outside the tap's own loop (e.g. a connection test) plans here.
             self.plan_lanes(self._tap.scheduler)
             self._tap.scheduler.start()
-        return self._lanes[index]
+        return self._lanes[key]
 
     # ----- syncing ----------------------------------------------------------
 
@@ -196,17 +158,61 @@ class LeadsStream(sdk_hooks.StreamShortcuts, Stream):
         try:
             super().sync(context)
         except TapLeadsError as exc:
-            self.failure = exc
             sdk_hooks.drop_progress_bookmark(self.stream_state)
-            self.logger.error("%s failed: %s", self.name, exc)
+            self._failed("", exc)
         finally:
             for lane in self._lanes.values():
                 lane.finish()
-            self.fetcher.close()
+            for source in self.sources:
+                source.fetcher.close()
 
-    def pages(self, lane: Lane) -> Iterator[Page]:
+    def _failed(self, where: str, exc: TapLeadsError) -> None:
+        self.failures.append(f"{self.name}{where}: {exc}")
+        self.logger.error("%s%s failed: %s", self.name, where, exc)
+
+    def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
+        """Shaped leads of one source, each once; an account's failure stays its own."""
+        source = self._source(context)
+        if source is None:
+            return
+        if not self.list_form:
+            yield from self._source_records(source, context)
+            return
+        try:
+            yield from self._source_records(source, context)
+        except TapLeadsError as exc:
+            sdk_hooks.drop_progress_bookmark(self.get_context_state(context))
+            self._failed(source.display, exc)
+
+    def _source_records(
+        self, source: Source, context: Context | None
+    ) -> Iterator[dict[str, t.Any]]:
+        state = self.get_context_state(context)
+        self._state = state
+        self._threshold = replication.Threshold(
+            self.get_starting_timestamp(context),
+            has_bookmark=bool(state.get("replication_key_value")),
+            lookback_seconds=float(self.config.get("lookback_window_seconds") or 0),
+        )
+        # A connection test asks for a few records per stream; stop there, quietly.
+        self._record_limit = self.ABORT_AT_RECORD_COUNT
+        self._account_name = source.account.name if self.list_form else None
+        emitted = KeyLedger()
+        for index in range(len(source.passes)):
+            lane = self._lane(source, index)
+            try:
+                yield from self._walk_until_still(source, lane, emitted)
+            finally:
+                lane.finish()
+            if self._limit_reached():
+                break
+        self.shaper.log_summary()
+        self.progress.finish(emitted.repeats)
+
+    def pages(self, source: Source, lane: Lane) -> Iterator[Page]:
         """Every page in order, until the envelope says stop."""
-        paginator = self.new_paginator()
+        fetcher = source.fetcher
+        paginator = self.spec.paginator_class(fetcher.label, fetcher.reader.page_size)
         page = lane.take(1, 1)
         while True:
             yield page
@@ -216,36 +222,17 @@ class LeadsStream(sdk_hooks.StreamShortcuts, Stream):
             number, token = page.number + 1, paginator.current_value
             if isinstance(token, str):
                 # Refuse a foreign host even when the page is fetched by its number.
-                self.fetcher.pin_next_url(token)
+                fetcher.pin_next_url(token)
             if paginator.page_number(token) == number:
                 token = number
             page = lane.take(number, token)
 
-    def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
-        """Shaped leads of every pass, each once, with progress in the log."""
-        self._threshold = replication.Threshold(
-            self.get_starting_timestamp(context),
-            has_bookmark=bool(self.stream_state.get("replication_key_value")),
-            lookback_seconds=float(self.config.get("lookback_window_seconds") or 0),
-        )
-        # A connection test asks for a few records per stream; stop there, quietly.
-        self._record_limit = self.ABORT_AT_RECORD_COUNT
-        emitted = KeyLedger()
-        for index in range(len(self.passes())):
-            lane = self._lane(index)
-            try:
-                yield from self._walk_until_still(lane, emitted)
-            finally:
-                lane.finish()
-            if self._limit_reached():
-                break
-        self.shaper.log_summary()
-        self.progress.finish(emitted.repeats)
-
     def _limit_reached(self) -> bool:
         return self._record_limit is not None and self.progress.emitted >= self._record_limit
 
-    def _walk_until_still(self, lane: Lane, emitted: KeyLedger) -> Iterator[dict[str, t.Any]]:
+    def _walk_until_still(
+        self, source: Source, lane: Lane, emitted: KeyLedger
+    ) -> Iterator[dict[str, t.Any]]:
         """Walk the list; while it moves under the tap, walk it again, emitting only new leads.
 
         A walk that saw a still list has read every lead listed at its end, so the
@@ -259,15 +246,16 @@ class LeadsStream(sdk_hooks.StreamShortcuts, Stream):
         walk_keys = emitted
         while True:
             watch = replication.ListWatch()
-            yield from self._walk(lane, emitted, walk_keys, watch)
+            yield from self._walk(source, lane, emitted, walk_keys, watch)
             moved = None if self._limit_reached() else watch.movement()
             if moved is None:
                 if moves:
                     self.logger.warning(
-                        "%s: the list moved while it was read (%s), so it was read again at "
+                        "%s%s: the list moved while it was read (%s), so it was read again at "
                         "once (%d more time(s)): %d lead(s) no earlier walk had read were "
                         "emitted, and the last walk saw a still list, so the bookmark advances.",
                         self.name,
+                        source.display,
                         moves[0],
                         len(moves),
                         emitted.count - start - first_walk,
@@ -278,9 +266,9 @@ class LeadsStream(sdk_hooks.StreamShortcuts, Stream):
             moves.append(moved)
             if len(moves) > allowed:
                 replication.hold_bookmark(
-                    self.stream_state,
+                    self._state,
                     self.logger,
-                    self.name,
+                    f"{self.name}{source.display}",
                     f"The list moved while it was read ({moves[0]})"
                     + (
                         f" and still moved after {allowed} more walk(s) ({moved})"
@@ -294,13 +282,19 @@ class LeadsStream(sdk_hooks.StreamShortcuts, Stream):
             walk_keys = KeyLedger()
 
     def _walk(
-        self, lane: Lane, emitted: KeyLedger, walk_keys: KeyLedger, watch: replication.ListWatch
+        self,
+        source: Source,
+        lane: Lane,
+        emitted: KeyLedger,
+        walk_keys: KeyLedger,
+        watch: replication.ListWatch,
     ) -> Iterator[dict[str, t.Any]]:
         """One walk of the list: its leads not emitted yet, and what the walk saw."""
-        key = self.primary_keys[0]
-        reader = self.fetcher.reader
+        key = self.spec.primary_keys[0]
+        reader = source.fetcher.reader
+        account = self._account_name
         rewalk = walk_keys is not emitted
-        for page in self.pages(lane):
+        for page in self.pages(source, lane):
             rows = page.rows
             self._extracted_at = _now()
             self.shaper.report.absorb(page.shaping)
@@ -313,12 +307,14 @@ class LeadsStream(sdk_hooks.StreamShortcuts, Stream):
                 fresh += 1
                 if rewalk and not emitted.first_time(value):
                     continue
+                if account is not None:
+                    row[ACCOUNT_FIELD] = account
                 yield row
                 if self._limit_reached():
                     return
             if rows and not fresh:
                 raise PaginationError(
-                    f"{self.label} pagination loops: page {page.number} holds only leads "
+                    f"{source.fetcher.label} pagination loops: page {page.number} holds only leads "
                     "already read on earlier pages. Stopping so that no lead is loaded twice."
                 )
             total = reader.announced_total(reader.envelope(page.body))
@@ -343,14 +339,19 @@ class LeadsStream(sdk_hooks.StreamShortcuts, Stream):
         return row
 
     def changed_at(self, row: dict) -> datetime | None:
-        return replication.changed_at(row, self.change_keys or (self.replication_key,))
+        return replication.changed_at(row, self.spec.change_fields)
+
+
+def _plan_page(reader: EnvelopePaginator, page: Page) -> tuple[int | None, bool]:
+    """How many pages the envelope announces, and whether its pages count up from 1."""
+    announced = reader.announced_total_pages(reader.envelope(page.body))
+    numbered = reader.has_more(page) and reader.page_number(reader.get_next(page)) == 2
+    return announced, numbered
+
+
+def _key(context: t.Mapping[str, t.Any] | None) -> t.Any:
+    return tuple(sorted(context.items())) if context else None
 
 
 def _now() -> str:
     return datetime.now(UTC).isoformat()
-
-
-def _query_value(value: t.Any) -> t.Any:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return value

@@ -200,8 +200,16 @@ class PageFetcher:
     def fetch(
         self, token: PageToken, number: int, extra: Mapping[str, t.Any] | None = None
     ) -> Page:
-        """Fetch and parse one page, retrying transient failures per the retry policy."""
-        url = self.request_url(token, extra)
+        """Fetch, parse and shape one page, retrying transient failures per the policy."""
+        page = self._retrying(self.request_url(token, extra), number)
+        rows = self.reader.records(page)
+        return page._replace(rows=rows, shaping=self.shaper.shape_rows(rows))
+
+    def get_json(self, path: str) -> t.Any:
+        """GET another endpoint of the same API (e.g. a list of organisations), parsed."""
+        return self._retrying(self.endpoint.base_url.rstrip("/") + path, 0, what=path).body
+
+    def _retrying(self, url: str, number: int, what: str | None = None) -> Page:
         retries: list[int | None] = []
 
         def tally(details: dict) -> None:
@@ -223,14 +231,8 @@ class PageFetcher:
         try:
             page = attempt(url, number)
         except TransientError as exc:
-            raise GaveUpError(self.give_up_message(exc, number, len(retries) + 1)) from exc
-        rows = self.reader.records(page)
-        return page._replace(
-            rows=rows,
-            shaping=self.shaper.shape_rows(rows),
-            retries=len(retries),
-            throttled=retries.count(429),
-        )
+            raise GaveUpError(self.give_up_message(exc, number, len(retries) + 1, what)) from exc
+        return page._replace(retries=len(retries), throttled=retries.count(429))
 
     def _attempt(self, url: str, number: int) -> Page:
         reply, sent = self._get(url)
@@ -372,8 +374,14 @@ class PageFetcher:
             detail = None
         return f": {detail[:300]}" if detail else ""
 
-    def give_up_message(self, exc: TransientError, number: int, tries: int) -> str:
-        return f"{self.label} still failed on page {number} after {tries} tries: {exc}. " + (
+    def give_up_message(
+        self, exc: TransientError, number: int, tries: int, what: str | None = None
+    ) -> str:
+        if what is None:
+            head = f"{self.label} still failed on page {number} after {tries} tries"
+        else:
+            head = f"{self.label} still failed on {what} after {tries} tries"
+        return f"{head}: {exc}. " + (
             exc.advice or "Run the tap later, or raise max_tries."
         )
 

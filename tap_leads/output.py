@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import threading
 import typing as t
 
 from singer_sdk.contrib.msgspec import MsgSpecWriter, encoder
 from singer_sdk.singerlib import RecordMessage, StateMessage
 
 if t.TYPE_CHECKING:
-    from collections.abc import Callable
-
     from singer_sdk.singerlib.encoding.simple import Message
 
 _CHUNK = 256 * 1024
@@ -38,37 +38,45 @@ class BufferedMsgSpecWriter(MsgSpecWriter):
     def __init__(self) -> None:
         super().__init__()
         self._buffer = bytearray()
-        #: True while bytes go out, so that a signal never leaves half a line behind.
-        self.writing = False
-        self._pending_interrupt: Callable[[], BaseException] | None = None
         self.closed = False
         #: Whether the latest message written was a STATE.
         self.ended_on_state = False
 
     def write_message(self, message: Message) -> None:
-        buffer = self._buffer
-        encoder.encode_into(message.to_dict(), buffer, -1)
-        buffer.extend(b"\n")
+        self._append(message.to_dict())
         self.ended_on_state = isinstance(message, StateMessage)
-        if not isinstance(message, RecordMessage) or len(buffer) >= _CHUNK:
+        if not isinstance(message, RecordMessage) or len(self._buffer) >= _CHUNK:
             self.flush(force=not isinstance(message, RecordMessage))
 
     def write_record(self, stream: str, record: dict, time_extracted: str) -> None:
         """A RECORD message without building the SDK's message object first."""
-        buffer = self._buffer
         message = {"type": "RECORD", "stream": stream, "record": record}
         message["time_extracted"] = time_extracted
-        encoder.encode_into(message, buffer, -1)
-        buffer.extend(b"\n")
+        self._append(message)
         self.ended_on_state = False
-        if len(buffer) >= _CHUNK:
+        if len(self._buffer) >= _CHUNK:
             self.flush(force=False)
 
+    def _append(self, message: dict) -> None:
+        buffer = self._buffer
+        mark = len(buffer)
+        try:
+            encoder.encode_into(message, buffer, -1)
+            buffer.extend(b"\n")
+        except BaseException:
+            # An interruption (SIGTERM) must not leave half a message behind.
+            del buffer[mark:]
+            raise
+
     def flush(self, *, force: bool = True) -> None:
-        """Write the buffer out; raises OutputClosed once the reader is gone."""
+        """Write the buffer out; raises OutputClosed once the reader is gone.
+
+        SIGTERM and SIGINT wait while bytes go out, so that stdout always ends on a
+        whole line however the run is stopped.
+        """
         if self.closed:
             raise OutputClosed
-        self.writing = True
+        held = _hold_stop_signals()
         try:
             if self._buffer:
                 sys.stdout.buffer.write(self._buffer)
@@ -79,19 +87,7 @@ class BufferedMsgSpecWriter(MsgSpecWriter):
             self._close()
             raise OutputClosed from exc
         finally:
-            self.writing = False
-        if self._pending_interrupt is not None:
-            interrupt, self._pending_interrupt = self._pending_interrupt, None
-            raise interrupt()
-
-    def interrupt_after_write(self, make: Callable[[], BaseException]) -> None:
-        """Raise `make()` as soon as the write under way has finished."""
-        self._pending_interrupt = make
-
-    def drop_partial_line(self) -> None:
-        """Forget a message whose encoding an interruption cut short."""
-        end = self._buffer.rfind(b"\n") + 1
-        del self._buffer[end:]
+            _release_stop_signals(held)
 
     def _close(self) -> None:
         """Point stdout at /dev/null, so that exiting does not hit the broken pipe again."""
@@ -103,3 +99,20 @@ class BufferedMsgSpecWriter(MsgSpecWriter):
             os.close(devnull)
         except (OSError, ValueError):
             pass
+
+
+_STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
+
+
+def _hold_stop_signals() -> set[signal.Signals] | None:
+    if (
+        not hasattr(signal, "pthread_sigmask")
+        or threading.current_thread() is not threading.main_thread()
+    ):
+        return None
+    return signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+
+
+def _release_stop_signals(held: set[signal.Signals] | None) -> None:
+    if held is not None:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)

@@ -47,14 +47,10 @@ def drop_progress_bookmark(state: dict) -> None:
 def handle_termination(tap: Tap, signum: int, frame: FrameType | None) -> None:
     """Replaces Tap._handle_termination, which writes state and exits 0.
 
-    A run cut short must not report success, and the signal may arrive while a
-    buffer is half written; so the writer finishes its write first and the run
-    unwinds with RunInterrupted, which the CLI turns into one line and a non-zero exit.
+    A run cut short must not report success: the run unwinds with RunInterrupted,
+    which the tap turns into a final STATE, one line and a non-zero exit. (The writer
+    holds the signal back while bytes go out, so no line is ever cut in half.)
     """
-    writer = tap.message_writer if hasattr(tap, "message_writer") else None
-    if isinstance(writer, BufferedMsgSpecWriter) and writer.writing:
-        writer.interrupt_after_write(lambda: RunInterrupted(signum))
-        return
     raise RunInterrupted(signum)
 
 

@@ -86,7 +86,7 @@ class TapLeads(Tap):
         configured = {p.key for p in settings.configured_providers(self.config)}
         if not configured and self._listing_only:
             return [stream(self) for stream in STREAM_TYPES]
-        return [stream(self) for stream in STREAM_TYPES if stream.provider in configured]
+        return [stream(self) for stream in STREAM_TYPES if stream.spec.key in configured]
 
     @cached_property
     def scheduler(self) -> Scheduler:
@@ -114,11 +114,14 @@ class TapLeads(Tap):
         finally:
             self.scheduler.cancel()
         self._end_on_state()
-        failures = [f"{s.name}: {s.failure}" for s in streams if s.failure]
+        failures = [failure for stream in streams for failure in stream.failures]
         if failures:
-            others = len(streams) - len(failures)
+            # Each stream counts once, or once per account in the accounts form.
+            units = sum(len(s.sources) if s.list_form else 1 for s in streams)
+            noun = "account(s)" if any(s.list_form for s in streams) else "stream(s)"
+            others = max(units - len(failures), 0)
             raise TapLeadsError(
-                f"{len(failures)} stream(s) failed ({others} other(s) completed): "
+                f"{len(failures)} {noun} failed ({others} other(s) completed): "
                 + " | ".join(failures)
             )
 
@@ -135,9 +138,6 @@ class TapLeads(Tap):
 
     def _stop_interrupted(self, exc: sdk_hooks.RunInterrupted) -> None:
         self.scheduler.cancel()
-        writer = self.message_writer
-        if isinstance(writer, BufferedMsgSpecWriter):
-            writer.drop_partial_line()
         with contextlib.suppress(OutputClosed):
             self._end_on_state()
         self.logger.error(

@@ -102,15 +102,19 @@ def test_sigterm_stops_within_seconds_and_the_last_state_resumes_without_loss(tm
             **emulator.tap_config(providers=["autocalls", "sela", "teli"]),
             "max_concurrent_requests": 2,
         }
-        tap = start_tap(config, tmp_path)
-        try:
-            head = read_until_records(tap, 2500)
-            tap.send_signal(signal.SIGTERM)
-            sent = time.monotonic()
-            rest, stderr = tap.communicate(timeout=10)
-        finally:
-            if tap.poll() is None:
-                tap.kill()
+        with (tmp_path / "stderr.log").open("wb") as log:
+            tap = start_tap(config, tmp_path, stderr=log)
+            try:
+                head = read_until_records(tap, 2500)
+                tap.send_signal(signal.SIGTERM)
+                sent = time.monotonic()
+                # The same buffered reader as above: it may already hold the next bytes.
+                rest = tap.stdout.read()
+                tap.wait(timeout=10)
+            finally:
+                if tap.poll() is None:
+                    tap.kill()
+        stderr = (tmp_path / "stderr.log").read_bytes()
         assert time.monotonic() - sent < 10
         assert tap.returncode == 128 + signal.SIGTERM
         stdout = b"".join(head) + rest
