@@ -123,7 +123,7 @@ def test_unknown_top_level_setting_lists_the_known_ones(tmp_path, emulator):
 
 
 def test_every_setting_the_tap_declares_is_accepted(tmp_path, emulator):
-    """The SDK's own settings are top-level names too, and must not read as typos."""
+    """The SDK's own settings, and shard, are top-level names too: none reads as a typo."""
     about = subprocess.run(
         [str(TAP), "--about", "--format", "json"],
         capture_output=True,
@@ -145,6 +145,8 @@ def test_every_setting_the_tap_declares_is_accepted(tmp_path, emulator):
     }
     present = {name: value for name, value in sdk_values.items() if name in declared}
     assert set(present) >= {"stream_maps", "flattening_enabled", "batch_config"}
+    if "shard" in declared:
+        present["shard"] = "0/1"
     config = write_config(
         tmp_path / "config.json",
         emulator.tap_config(providers=["teli"], start_date="2025-01-01T00:00:00Z", **present),
