@@ -99,6 +99,8 @@ class LeadsStream(sdk_hooks.StreamShortcuts, Stream):
         )
         #: What failed, one line per account (or one for the stream), for the run's summary.
         self.failures: list[str] = []
+        #: Accounts whose organisations could not be listed.
+        self.unlisted = 0
         sdk_hooks.quiet_sdk_notes([self.logger])
 
     def auth(self, account: Account) -> Auth:
@@ -114,8 +116,15 @@ class LeadsStream(sdk_hooks.StreamShortcuts, Stream):
             try:
                 found += self.builder.expand(account)
             except TapLeadsError as exc:
+                self.unlisted += 1
                 self._failed(f"[{account.name}]" if account.name else "", exc)
         return found
+
+    @property
+    def units(self) -> int:
+        """What the run's summary counts: the stream, or each of its listings and the
+        accounts whose listings could not even be found."""
+        return len(self.sources) + self.unlisted if self.list_form else 1
 
     @property
     def partitions(self) -> list[dict] | None:
@@ -300,9 +309,10 @@ class LeadsStream(sdk_hooks.StreamShortcuts, Stream):
             self.shaper.report.absorb(page.shaping)
             fresh = 0
             repeats = walk_keys.repeats
+            first_time = walk_keys.first_time
             for row in rows:
                 value = row.get(key)
-                if not walk_keys.first_time(value):
+                if not first_time(value):
                     continue
                 fresh += 1
                 if rewalk and not emitted.first_time(value):

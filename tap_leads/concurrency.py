@@ -24,13 +24,13 @@ class AdaptiveWindow:
         self.on_change = on_change
 
     def throttled(self) -> None:
+        # Told under the lock, so that the log tells the changes in the order they happened.
         with self._lock:
             before = self.size
             self.size = max(1, self.size // 2)
             self._successes = 0
-            changed = self.size != before
-        if changed and self.on_change:
-            self.on_change(self.size, self.limit, True)
+            if self.size != before and self.on_change:
+                self.on_change(self.size, self.limit, True)
 
     def succeeded(self) -> None:
         with self._lock:
@@ -41,8 +41,8 @@ class AdaptiveWindow:
                 return
             self.size += 1
             self._successes = 0
-        if self.on_change:
-            self.on_change(self.size, self.limit, False)
+            if self.on_change:
+                self.on_change(self.size, self.limit, False)
 
 
 class RateLimiter:

@@ -381,9 +381,7 @@ class PageFetcher:
             head = f"{self.label} still failed on page {number} after {tries} tries"
         else:
             head = f"{self.label} still failed on {what} after {tries} tries"
-        return f"{head}: {exc}. " + (
-            exc.advice or "Run the tap later, or raise max_tries."
-        )
+        return f"{head}: {exc}. " + (exc.advice or "Run the tap later, or raise max_tries.")
 
     def _log_retry(self, details: dict) -> None:
         exc = details.get("exception")

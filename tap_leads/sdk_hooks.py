@@ -9,8 +9,10 @@ from __future__ import annotations
 import logging
 import signal
 import typing as t
+from functools import cached_property
 
 from singer_sdk.helpers._state import PROGRESS_MARKERS  # private: the state layout
+from singer_sdk.mapper import SameRecordTransform
 
 from tap_leads.output import BufferedMsgSpecWriter
 
@@ -99,11 +101,25 @@ class StreamShortcuts:
         ):
             super()._write_record_message(record)  # type: ignore[misc]
             return
-        for stream_map in self.stream_maps:
-            mapped = stream_map.transform(record)
-            if mapped is not None:
-                writer.write_record(stream_map.stream_alias, mapped, self._extracted_at)
+        if self.identity_map:
+            writer.write_record(self.name, record, self._extracted_at)
+        else:
+            for stream_map in self.stream_maps:
+                mapped = stream_map.transform(record)
+                if mapped is not None:
+                    writer.write_record(stream_map.stream_alias, mapped, self._extracted_at)
         self.state_manager.is_flushed = False
+
+    @cached_property
+    def identity_map(self: t.Any) -> bool:
+        """True when the only stream map passes records through unchanged."""
+        maps = self.stream_maps
+        return (
+            len(maps) == 1
+            and type(maps[0]) is SameRecordTransform
+            and maps[0].stream_alias == self.name
+            and not maps[0].flattening_enabled
+        )
 
     def _process_record(
         self: t.Any, record: dict, child_context: t.Any = None, partition_context: t.Any = None

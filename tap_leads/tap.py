@@ -117,7 +117,7 @@ class TapLeads(Tap):
         failures = [failure for stream in streams for failure in stream.failures]
         if failures:
             # Each stream counts once, or once per account in the accounts form.
-            units = sum(len(s.sources) if s.list_form else 1 for s in streams)
+            units = sum(s.units for s in streams)
             noun = "account(s)" if any(s.list_form for s in streams) else "stream(s)"
             others = max(units - len(failures), 0)
             raise TapLeadsError(

@@ -140,11 +140,6 @@ def test_organisations_answer_without_a_list_fails_that_account_only(emu, run_ta
     assert all(bookmarks.values())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the summary counts the sources built, and an account whose organisations could "
-    "not be listed has none, so the accounts that completed are undercounted by one",
-)
 def test_organisations_answer_without_a_list_counts_the_accounts_that_completed(emu, run_tap):
     config = emu.accounts_config(["autocalls"])
     with teli_without_organisations() as (url, _):
