@@ -13,6 +13,7 @@ from functools import cached_property
 
 from singer_sdk.helpers._state import PROGRESS_MARKERS  # private: the state layout
 from singer_sdk.mapper import SameRecordTransform
+from singer_sdk.singerlib import StateMessage
 
 from tap_leads.output import BufferedMsgSpecWriter
 
@@ -120,6 +121,21 @@ class StreamShortcuts:
             and maps[0].stream_alias == self.name
             and not maps[0].flattening_enabled
         )
+
+    def _sync_batches(self: t.Any, batch_config: t.Any, context: t.Any = None) -> None:
+        """Replaces Stream._sync_batches, so that a STATE follows every BATCH.
+
+        The SDK writes the state through its StateWriter, which drops a state equal to
+        the last one written: a batch that does not move the bookmark would get none,
+        and a target could not tell which state covers it.
+        """
+        with self.get_batch_counter() as counter:
+            for encoding, manifest in self.get_batches(batch_config, context):
+                counter.increment()
+                self._write_batch_message(encoding=encoding, manifest=manifest)
+                _ = self.stream_state  # the SDK makes sure the stream has an entry first
+                self._tap.message_writer.write_message(StateMessage(value=self.tap_state))
+                self.state_manager.is_flushed = True
 
     def _process_record(
         self: t.Any, record: dict, child_context: t.Any = None, partition_context: t.Any = None

@@ -116,14 +116,6 @@ def test_batch_files_hold_every_lead(emu, tmp_path, file_format, compression):
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "singer-sdk 0.54's StateWriter drops a STATE equal to the last one written, so a "
-        "batch that does not move the bookmark gets none; LeadsStream must write the "
-        "STATE after every BATCH itself (its _sync_batches)"
-    ),
-)
 def test_a_state_follows_each_batch(emu, tmp_path):
     config = emu.tap_config(
         batch_config=batch_config(tmp_path / "files", "jsonl", "gzip", batch_size=BATCH_SIZE)

@@ -64,6 +64,8 @@ def test_the_stream_methods_the_shortcuts_replace_are_still_there():
     ]
     assert parameters(Stream._increment_stream_state) == ["self", "latest_record", "context"]
     assert hasattr(Stream, "ABORT_AT_RECORD_COUNT")
+    assert parameters(Stream._sync_batches) == ["self", "batch_config", "context"]
+    assert parameters(Stream._write_batch_message) == ["self", "encoding", "manifest"]
 
 
 def test_the_tap_still_terminates_where_the_hook_expects():
