@@ -207,14 +207,18 @@ class LeadsStream(sdk_hooks.StreamShortcuts, Stream):
         self._record_limit = self.ABORT_AT_RECORD_COUNT
         self._account_name = source.account.name if self.list_form else None
         emitted = KeyLedger()
-        for index in range(len(source.passes)):
-            lane = self._lane(source, index)
-            try:
-                yield from self._walk_until_still(source, lane, emitted)
-            finally:
-                lane.finish()
-            if self._limit_reached():
-                break
+        try:
+            for index in range(len(source.passes)):
+                lane = self._lane(source, index)
+                try:
+                    yield from self._walk_until_still(source, lane, emitted)
+                finally:
+                    lane.finish()
+                if self._limit_reached():
+                    break
+        finally:
+            # Many accounts would otherwise keep their connections open until the stream ends.
+            source.fetcher.close()
         self.shaper.log_summary()
         self.progress.finish(emitted.repeats)
 

@@ -162,6 +162,7 @@ class PageFetcher:
     def close(self) -> None:
         if self._transport is not None:
             self._transport.close()
+            self._transport = None
 
     # ----- requests ---------------------------------------------------------
 

@@ -33,7 +33,7 @@ class Scheduler:
     def __init__(self, budget: int, *, ahead_pages: int | None = None) -> None:
         self.budget = max(1, budget)
         #: Pages queued, in flight or held for lanes that are not being emitted.
-        self.ahead_limit = ahead_pages if ahead_pages is not None else 2 * self.budget
+        self.ahead_limit = ahead_pages if ahead_pages is not None else 3 * self.budget
         self._heap: list[tuple[int, int, int, _Task]] = []
         self._sequence = itertools.count()
         self._cond = threading.Condition()
