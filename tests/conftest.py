@@ -24,6 +24,9 @@ STREAMS = {
 PRIMARY_KEYS = {"teli": "unique_id"}
 # Fast retries, so fault tests do not wait on real backoff.
 FAST = {"backoff_base_seconds": 0.01, "max_tries": 4, "request_timeout": 10}
+# scripts/test runs the reliability and state tests again one request at a time.
+if os.environ.get("TAP_LEADS_TEST_CONCURRENCY"):
+    FAST["max_concurrent_requests"] = int(os.environ["TAP_LEADS_TEST_CONCURRENCY"])
 
 
 def primary_key(provider: str) -> str:
