@@ -219,3 +219,14 @@ def test_two_meltano_runs_carry_the_rotated_token_in_the_store(tmp_path, store):
             assert secret not in logs
         stored = json.loads(store.read_text())["entries"]["default"]["refresh_token"]
         assert stored == emu.flextell_oauth.grants[-1].issued_refresh_token
+
+
+def test_a_store_that_cannot_be_written_fails_before_any_request(oauth_emu, run_tap, tmp_path):
+    emu = oauth_emu
+    missing = tmp_path / "no-such-directory" / "tokens.json"
+    run = run_tap({"flextell": emu.flextell_oauth_config(str(missing))})
+    assert run.returncode == 1
+    assert emu.requests == []
+    assert "flextell.token_store" in run.errors[-1]
+    assert str(missing.parent) in run.errors[-1]
+    assert "Traceback" not in run.stderr
