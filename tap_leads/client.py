@@ -3,22 +3,22 @@ pages from the run's scheduler in order, and emits the leads that changed."""
 
 from __future__ import annotations
 
-import json
 import typing as t
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cached_property
-from importlib import resources
 
 from singer_sdk import Stream
 from singer_sdk.helpers.conform import TypeConformanceLevel
 
 from tap_leads import replication, sdk_hooks
-from tap_leads.errors import PaginationError, TapLeadsError
+from tap_leads.errors import TapLeadsError
 from tap_leads.progress import Progress
 from tap_leads.providers import has_accounts, selected_accounts
 from tap_leads.records import KeyLedger, RecordShaper
+from tap_leads.schemas import load_schema
 from tap_leads.settings import as_number
-from tap_leads.sources import ACCOUNT_FIELD, Source, SourceBuilder, static_auth
+from tap_leads.sources import Source, SourceBuilder, static_auth
+from tap_leads.walks import ListWalks, now
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
@@ -26,29 +26,12 @@ if t.TYPE_CHECKING:
     from singer_sdk import Tap
     from singer_sdk.helpers.types import Context
 
-    from tap_leads.fetch import Auth, Page
-    from tap_leads.pagination import EnvelopePaginator
+    from tap_leads.fetch import Auth
     from tap_leads.providers import Account, ProviderSpec
     from tap_leads.scheduler import Lane, Scheduler
 
 
-def load_schema(stream_name: str, *, accounts: bool = False) -> dict:
-    schema = json.loads(
-        resources.files("tap_leads.schemas").joinpath(f"{stream_name}.json").read_text()
-    )
-    if accounts:
-        schema["properties"] = {
-            ACCOUNT_FIELD: {
-                "type": ["string"],
-                "description": "The name of the account (in the provider's `accounts` "
-                "setting) the lead was read from.",
-            },
-            **schema["properties"],
-        }
-    return schema
-
-
-class LeadsStream(sdk_hooks.StreamShortcuts, Stream):
+class LeadsStream(ListWalks, sdk_hooks.StreamShortcuts, Stream):
     """One provider's "list leads" endpoint, over each of its configured accounts."""
 
     spec: t.ClassVar[ProviderSpec]
@@ -93,7 +76,7 @@ class LeadsStream(sdk_hooks.StreamShortcuts, Stream):
         )
         self._lanes: dict[tuple[t.Any, int], Lane] = {}
         self._greatest_seen_by_context: dict[t.Any, str] = {}
-        self._extracted_at = _now()
+        self._extracted_at = now()
         self.progress = Progress(
             self.name, self.logger, as_number(config.get("progress_interval_seconds")) or 5.0
         )
@@ -149,7 +132,7 @@ class LeadsStream(sdk_hooks.StreamShortcuts, Stream):
                     f"{self.name}{source.display}#{index}",
                     lambda token, number, f=source.fetcher, x=extra: f.fetch(token, number, x),
                     source.fetcher.window,
-                    plan=lambda page, f=source.fetcher: _plan_page(f.reader, page),
+                    plan=source.fetcher.reader.plan,
                 )
 
     def _lane(self, source: Source, index: int) -> Lane:
@@ -222,119 +205,8 @@ class LeadsStream(sdk_hooks.StreamShortcuts, Stream):
         self.shaper.log_summary()
         self.progress.finish(emitted.repeats)
 
-    def pages(self, source: Source, lane: Lane) -> Iterator[Page]:
-        """Every page in order, until the envelope says stop."""
-        fetcher = source.fetcher
-        paginator = self.spec.paginator_class(fetcher.label, fetcher.reader.page_size)
-        page = lane.take(1, 1)
-        while True:
-            yield page
-            paginator.advance(page)
-            if paginator.finished:
-                return
-            number, token = page.number + 1, paginator.current_value
-            if isinstance(token, str):
-                # Refuse a foreign host even when the page is fetched by its number.
-                fetcher.pin_next_url(token)
-            if paginator.page_number(token) == number:
-                token = number
-            page = lane.take(number, token)
-
     def _limit_reached(self) -> bool:
         return self._record_limit is not None and self.progress.emitted >= self._record_limit
-
-    def _walk_until_still(
-        self, source: Source, lane: Lane, emitted: KeyLedger
-    ) -> Iterator[dict[str, t.Any]]:
-        """Walk the list; while it moves under the tap, walk it again, emitting only new leads.
-
-        A walk that saw a still list has read every lead listed at its end, so the
-        bookmark may advance. When the list still moves after the last walk allowed,
-        the previous bookmark is kept, so that the next run reads every change again.
-        """
-        allowed = int(self.config.get("max_rewalks", 1))
-        moves: list[str] = []
-        start = emitted.count
-        first_walk = 0
-        walk_keys = emitted
-        while True:
-            watch = replication.ListWatch()
-            yield from self._walk(source, lane, emitted, walk_keys, watch)
-            moved = None if self._limit_reached() else watch.movement()
-            if moved is None:
-                if moves:
-                    self.logger.warning(
-                        "%s%s: the list moved while it was read (%s), so it was read again at "
-                        "once (%d more time(s)): %d lead(s) no earlier walk had read were "
-                        "emitted, and the last walk saw a still list, so the bookmark advances.",
-                        self.name,
-                        source.display,
-                        moves[0],
-                        len(moves),
-                        emitted.count - start - first_walk,
-                    )
-                return
-            if not moves:
-                first_walk = emitted.count - start
-            moves.append(moved)
-            if len(moves) > allowed:
-                replication.hold_bookmark(
-                    self._state,
-                    self.logger,
-                    f"{self.name}{source.display}",
-                    f"The list moved while it was read ({moves[0]})"
-                    + (
-                        f" and still moved after {allowed} more walk(s) ({moved})"
-                        if allowed
-                        else ""
-                    )
-                    + ", so a lead may have been skipped.",
-                )
-                return
-            lane.restart()
-            walk_keys = KeyLedger()
-
-    def _walk(
-        self,
-        source: Source,
-        lane: Lane,
-        emitted: KeyLedger,
-        walk_keys: KeyLedger,
-        watch: replication.ListWatch,
-    ) -> Iterator[dict[str, t.Any]]:
-        """One walk of the list: its leads not emitted yet, and what the walk saw."""
-        key = self.spec.primary_keys[0]
-        reader = source.fetcher.reader
-        account = self._account_name
-        rewalk = walk_keys is not emitted
-        for page in self.pages(source, lane):
-            rows = page.rows
-            self._extracted_at = _now()
-            self.shaper.report.absorb(page.shaping)
-            fresh = 0
-            repeats = walk_keys.repeats
-            first_time = walk_keys.first_time
-            for row in rows:
-                value = row.get(key)
-                if not first_time(value):
-                    continue
-                fresh += 1
-                if rewalk and not emitted.first_time(value):
-                    continue
-                if account is not None:
-                    row[ACCOUNT_FIELD] = account
-                yield row
-                if self._limit_reached():
-                    return
-            if rows and not fresh:
-                raise PaginationError(
-                    f"{source.fetcher.label} pagination loops: page {page.number} holds only leads "
-                    "already read on earlier pages. Stopping so that no lead is loaded twice."
-                )
-            total = reader.announced_total(reader.envelope(page.body))
-            watch.page(total, fresh, walk_keys.repeats - repeats)
-            self.progress.page_done(len(rows), page.retries)
-            self._tap.message_writer.flush(force=False)
 
     @cached_property
     def everything_selected(self) -> bool:
@@ -356,16 +228,5 @@ class LeadsStream(sdk_hooks.StreamShortcuts, Stream):
         return replication.changed_at(row, self.spec.change_fields)
 
 
-def _plan_page(reader: EnvelopePaginator, page: Page) -> tuple[int | None, bool]:
-    """How many pages the envelope announces, and whether its pages count up from 1."""
-    announced = reader.announced_total_pages(reader.envelope(page.body))
-    numbered = reader.has_more(page) and reader.page_number(reader.get_next(page)) == 2
-    return announced, numbered
-
-
 def _key(context: t.Mapping[str, t.Any] | None) -> t.Any:
     return tuple(sorted(context.items())) if context else None
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat()

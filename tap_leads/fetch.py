@@ -12,18 +12,14 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import backoff
-import orjson
-import urllib3
 
 from tap_leads.errors import (
-    AuthError,
     GaveUpError,
     PaginationError,
-    ProviderError,
     TransientError,
-    error_detail,
 )
-from tap_leads.retry import RETRYABLE_STATUSES, RetryPolicy, retry_after_seconds
+from tap_leads.replies import ReplyChecker
+from tap_leads.retry import RetryPolicy
 from tap_leads.transport import Reply, Transport
 
 if t.TYPE_CHECKING:
@@ -37,9 +33,6 @@ if t.TYPE_CHECKING:
 PageToken = int | str
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
-#: Causes that retrying rarely cures get a couple of quick tries, not the full policy.
-_QUICK_TRIES = 3
-_QUICK_WAIT = 0.5
 
 
 class Page(t.NamedTuple):
@@ -141,7 +134,7 @@ class PageFetcher:
         self.window = window
         self.limiter = limiter
         self.logger = logger
-        self._explain_404 = explain_404
+        self.replies = ReplyChecker(endpoint, auth, policy, window, explain_404)
         self._on_reply = on_reply
         self._transport: Transport | None = None
 
@@ -232,15 +225,17 @@ class PageFetcher:
         try:
             page = attempt(url, number)
         except TransientError as exc:
-            raise GaveUpError(self.give_up_message(exc, number, len(retries) + 1, what)) from exc
+            raise GaveUpError(
+                self.replies.give_up_message(exc, number, len(retries) + 1, what)
+            ) from exc
         return page._replace(retries=len(retries), throttled=retries.count(429))
 
     def _attempt(self, url: str, number: int) -> Page:
         reply, sent = self._get(url)
         if reply.status == 401 and self.auth.after_unauthorized(sent):
             reply, _ = self._get(url)
-        self.check_status(reply)
-        return Page(number=number, url=reply.url, body=self.parse(reply, number))
+        self.replies.check_status(reply)
+        return Page(number=number, url=reply.url, body=self.replies.parse(reply, number))
 
     def _get(self, url: str) -> tuple[Reply, Mapping[str, str]]:
         self.limiter.wait()
@@ -249,140 +244,10 @@ class PageFetcher:
         try:
             reply = self.transport.get(url, headers)
         except Exception as exc:
-            raise self.connection_error(exc) from exc
+            raise self.replies.connection_error(exc) from exc
         if self._on_reply is not None:
             self._on_reply(reply)
         return reply, auth
-
-    def connection_error(self, exc: Exception) -> Exception:
-        """The error class and message that fit a request that got no HTTP answer."""
-        host = self.endpoint.host
-        api_url = f"{self.endpoint.settings}.api_url"
-        exceptions = urllib3.exceptions
-        # urllib3 2.x makes these subclasses of ConnectTimeoutError: test them first.
-        if isinstance(exc, exceptions.NameResolutionError):
-            return TransientError(
-                f"the host name {urlsplit(self.endpoint.base_url).hostname} does not resolve",
-                advice=f"Check {api_url}: the host name, and the network's DNS.",
-                max_tries=2,
-                retry_after=_QUICK_WAIT,
-            )
-        if isinstance(exc, exceptions.NewConnectionError) or _refused(exc):
-            return TransientError(
-                f"the connection to {host} was refused",
-                advice=f"Check {api_url}: the host and port, and that the API is up.",
-            )
-        if isinstance(exc, exceptions.SSLError):
-            return ProviderError(
-                f"{self.label}: the TLS handshake with {host} failed ({_short_reason(exc)}). "
-                f"Check {api_url}: the scheme and host."
-            )
-        if isinstance(exc, exceptions.TimeoutError):
-            return TransientError(
-                f"no answer within request_timeout ({self.endpoint.timeout:g} s)",
-                advice="The provider looks unavailable: run the tap later, or raise max_tries.",
-            )
-        if isinstance(exc, (exceptions.HTTPError, OSError)):
-            return TransientError(
-                f"the connection to {host} failed ({_short_reason(exc)})",
-                advice=f"Check {api_url} and the network.",
-            )
-        return exc
-
-    def parse(self, reply: Reply, number: int) -> t.Any:
-        try:
-            body = orjson.loads(reply.body)
-        except orjson.JSONDecodeError as exc:
-            if reply.body.lstrip()[:1] == b"<":
-                raise TransientError(
-                    f"page {number} came back as HTML instead of JSON "
-                    "(a proxy or maintenance page?)"
-                ) from exc
-            raise TransientError(
-                f"the body of page {number} is not valid JSON "
-                f"({len(reply.body)} bytes, probably cut off)"
-            ) from exc
-        if isinstance(body, dict) and body.get("success") is False:
-            detail = error_detail(body) or "no error given"
-            # Almost always a request the API refuses (an unknown user, a bad filter).
-            raise TransientError(
-                f"{self.label} answered HTTP {reply.status} with success=false ({detail})",
-                advice=f"Check the {self.endpoint.settings} settings: "
-                + self._request_settings()
-                + ".",
-                max_tries=_QUICK_TRIES,
-                retry_after=_QUICK_WAIT,
-            )
-        self.window.succeeded()
-        return body
-
-    def check_status(self, reply: Reply) -> None:
-        """Raise the error class and message that fit a non-2xx status."""
-        status = reply.status
-        if status < 400:
-            return
-        detail = self.error_message(reply.body)
-        label, prefix = self.label, self.endpoint.settings
-        if status in RETRYABLE_STATUSES:
-            if status == 429:
-                self.window.throttled()
-            hint = retry_after_seconds(reply.headers)
-            if hint and hint > self.policy.max_wait_seconds:
-                raise ProviderError(
-                    f"{label} asked to wait {hint:.0f} s before the next request "
-                    f"(HTTP {status}), longer than max_retry_wait "
-                    f"({self.policy.max_wait_seconds:g} s). Run the tap later, "
-                    "or raise max_retry_wait."
-                )
-            advice = (
-                f"Lower {prefix}.requests_per_second or max_concurrent_requests, "
-                "or raise max_tries."
-                if status == 429
-                else "The provider looks unavailable: run the tap later, or raise max_tries."
-            )
-            raise TransientError(
-                f"HTTP {status}{detail}", status=status, retry_after=hint, advice=advice
-            )
-        if status in (401, 403):
-            advice = getattr(self.auth, "auth_advice", lambda: "")() if status == 401 else ""
-            credentials = " and ".join(self.endpoint.credential_settings)
-            raise AuthError(
-                f"{label} rejected the credentials (HTTP {status}{detail}). "
-                + (advice or f"Check {credentials}.")
-            )
-        if status == 404:
-            explained = self._explain_404(detail) if self._explain_404 else None
-            raise ProviderError(
-                explained
-                or f"{label} answered HTTP 404{detail} for {self.endpoint.path}. Check "
-                f"{prefix}.api_url: it is the API's base URL, without the endpoint path."
-            )
-        raise ProviderError(
-            f"{label} rejected the request (HTTP {status}{detail}). "
-            f"Check the {prefix} settings: {self._request_settings()}."
-        )
-
-    def _request_settings(self) -> str:
-        prefix = self.endpoint.settings
-        return ", ".join(f"{prefix}.{name}" for name in self.endpoint.request_settings)
-
-    @staticmethod
-    def error_message(body: bytes) -> str:
-        """': <provider message>' from any of the five error body shapes, or ''."""
-        try:
-            detail = error_detail(orjson.loads(body))
-        except orjson.JSONDecodeError:
-            detail = None
-        return f": {detail[:300]}" if detail else ""
-
-    def give_up_message(
-        self, exc: TransientError, number: int, tries: int, what: str | None = None
-    ) -> str:
-        if what is None:
-            head = f"{self.label} still failed on page {number} after {tries} tries"
-        else:
-            head = f"{self.label} still failed on {what} after {tries} tries"
-        return f"{head}: {exc}. " + (exc.advice or "Run the tap later, or raise max_tries.")
 
     def _log_retry(self, details: dict) -> None:
         exc = details.get("exception")
@@ -399,27 +264,3 @@ class PageFetcher:
             details.get("wait", 0.0),
             hint,
         )
-
-
-def _refused(exc: Exception) -> bool:
-    return isinstance(exc, ConnectionRefusedError) or "Connection refused" in str(exc)
-
-
-def _short_reason(exc: Exception) -> str:
-    text = str(exc)
-    for marker in ("Connection refused", "Connection reset", "IncompleteRead", "timed out"):
-        if marker in text:
-            return marker
-    return type(exc).__name__
-
-
-__all__ = [
-    "RETRYABLE_STATUSES",
-    "Auth",
-    "Endpoint",
-    "Page",
-    "PageFetcher",
-    "PageToken",
-    "RetryPolicy",
-    "StaticAuth",
-]

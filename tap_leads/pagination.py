@@ -60,6 +60,12 @@ class EnvelopePaginator(BaseAPIPaginator[PageToken]):
         """How many leads the envelope says the whole list holds, when it says."""
         return None
 
+    def plan(self, page: Page) -> tuple[int | None, bool]:
+        """How many pages the envelope announces, and whether its pages count up from 1."""
+        announced = self.announced_total_pages(self.envelope(page.body))
+        numbered = self.has_more(page) and self.page_number(self.get_next(page)) == 2
+        return announced, numbered
+
     def planned_pages(self, page: Page) -> int | None:
         """The greatest page count announced so far."""
         announced = self.announced_total_pages(self.envelope(page.body))

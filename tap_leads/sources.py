@@ -13,6 +13,7 @@ from tap_leads.concurrency import AdaptiveWindow, RateLimiter
 from tap_leads.errors import ProviderError
 from tap_leads.fetch import Auth, Endpoint, PageFetcher, StaticAuth
 from tap_leads.retry import RetryPolicy
+from tap_leads.schemas import ACCOUNT_FIELD
 from tap_leads.settings import as_number
 
 if t.TYPE_CHECKING:
@@ -21,9 +22,6 @@ if t.TYPE_CHECKING:
 
     from tap_leads.providers import Account, ProviderSpec
     from tap_leads.records import RecordShaper
-
-#: The field that names the account in every record of the accounts form.
-ACCOUNT_FIELD = "account"
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typing as t
 
 from tap_leads.client import LeadsStream
-from tap_leads.oauth import flextell_auth
+from tap_leads.flextell_auth import flextell_auth
 from tap_leads.providers import provider
 
 if t.TYPE_CHECKING:

@@ -1,0 +1,25 @@
+"""One JSON Schema per stream, as the provider documents its leads."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+
+#: The field that names the account in every record of the accounts form.
+ACCOUNT_FIELD = "account"
+
+
+def load_schema(stream_name: str, *, accounts: bool = False) -> dict:
+    schema = json.loads(
+        resources.files("tap_leads.schemas").joinpath(f"{stream_name}.json").read_text()
+    )
+    if accounts:
+        schema["properties"] = {
+            ACCOUNT_FIELD: {
+                "type": ["string"],
+                "description": "The name of the account (in the provider's `accounts` "
+                "setting) the lead was read from.",
+            },
+            **schema["properties"],
+        }
+    return schema

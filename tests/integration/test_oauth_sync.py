@@ -2,8 +2,7 @@
 refresh tokens carried from run to run by the token store alone, and no secret in any output.
 
 The emulator issues access tokens that live LIFETIME seconds and refresh tokens that work
-once. Tests marked `needs_wiring` expect the Flextell stream to authenticate through
-`tap_leads.oauth.flextell_auth`; until it does they are expected to fail.
+once.
 """
 
 from __future__ import annotations
@@ -17,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from emulator import LeadsEmulator
-from tap_leads.oauth import TokenStore
+from tap_leads.token_store import TokenStore
 from tests.e2e.conftest import (  # noqa: F401 (meltano_installed is a fixture)
     MeltanoProject,
     meltano_env,

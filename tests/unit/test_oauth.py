@@ -19,16 +19,10 @@ import requests
 
 from emulator import LeadsEmulator
 from tap_leads.errors import AuthError, TransientError
-from tap_leads.oauth import (
-    FlextellOAuth,
-    StaticAuth,
-    TokenRefusedError,
-    Tokens,
-    TokenStore,
-    TokenStoreError,
-    default_token_url,
-    flextell_auth,
-)
+from tap_leads.fetch import StaticAuth
+from tap_leads.flextell_auth import default_token_url, flextell_auth
+from tap_leads.oauth import FlextellOAuth, TokenRefusedError
+from tap_leads.token_store import Tokens, TokenStore, TokenStoreError
 
 TIMEOUT = 10.0
 
