@@ -100,10 +100,11 @@ class TapLeads(Tap):
         then ends with one line naming each failure, and a non-zero exit.
         """
         streams = [s for s in self.streams.values() if s.selected]
-        for stream in streams:
-            stream.plan_lanes(self.scheduler)
-        self.scheduler.start()
         try:
+            # Planning lists Teli partners' organisations: a signal may come already.
+            for stream in streams:
+                stream.plan_lanes(self.scheduler)
+            self.scheduler.start()
             super().sync_all()
         except sdk_hooks.RunInterrupted as exc:
             self._stop_interrupted(exc)
