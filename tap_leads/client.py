@@ -26,7 +26,7 @@ if t.TYPE_CHECKING:
     from singer_sdk import Tap
     from singer_sdk.helpers.types import Context
 
-    from tap_leads.fetch import Auth
+    from tap_leads.fetch import Auth, PageFetcher
     from tap_leads.providers import Account, ProviderSpec
     from tap_leads.scheduler import Lane, Scheduler
 
@@ -120,7 +120,7 @@ class LeadsStream(ListWalks, sdk_hooks.StreamShortcuts, Stream):
         return next((s for s in self.sources if s.context == wanted), None)
 
     @property
-    def fetcher(self) -> t.Any:
+    def fetcher(self) -> PageFetcher:
         """The single block's fetcher (the first source's), for tools and tests."""
         return self.sources[0].fetcher
 
