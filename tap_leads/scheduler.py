@@ -41,8 +41,6 @@ class Scheduler:
         self._front = 0
         self._cancelled = False
         self._threads: list[threading.Thread] = []
-        self.in_flight = 0
-        self.peak_in_flight = 0
 
     # ----- lanes ------------------------------------------------------------
 
@@ -80,12 +78,6 @@ class Scheduler:
         for *_, task in queued:
             task.future.cancel()
 
-    close = cancel
-
-    @property
-    def cancelled(self) -> bool:
-        return self._cancelled
-
     # ----- internals --------------------------------------------------------
 
     def _submit(self, lane: Lane, number: int, token: PageToken) -> Future[Page]:
@@ -109,8 +101,6 @@ class Scheduler:
                 *_, task = heapq.heappop(self._heap)
                 if not task.future.set_running_or_notify_cancel():
                     continue
-                self.in_flight += 1
-                self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
             try:
                 page = task.lane.fetch(task.token, task.number)
             except BaseException as exc:
@@ -120,9 +110,6 @@ class Scheduler:
                 # An envelope that cannot be read is reported when the page is emitted.
                 with contextlib.suppress(Exception):
                     task.lane.learn(page)
-            finally:
-                with self._cond:
-                    self.in_flight -= 1
 
     def _held_ahead(self) -> int:
         return sum(lane.held for lane in self._lanes[self._front + 1 :] if not lane.finished)

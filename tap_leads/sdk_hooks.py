@@ -85,7 +85,6 @@ class StreamShortcuts:
     Mixed into the stream class; each override says what it replaces.
     """
 
-    _greatest_seen: str | None = None
     _extracted_at: str = ""
 
     def _write_record_message(self: t.Any, record: dict) -> None:
