@@ -4,7 +4,6 @@ pages from the run's scheduler in order, and emits the leads that changed."""
 from __future__ import annotations
 
 import typing as t
-from datetime import datetime
 from functools import cached_property
 
 from singer_sdk import Stream
@@ -74,8 +73,6 @@ class LeadsStream(ListWalks, sdk_hooks.StreamShortcuts, Stream):
             f"{tap.name}/{tap.plugin_version}",
             self.auth,
         )
-        self._lanes: dict[tuple[t.Any, int], Lane] = {}
-        self._greatest_seen_by_context: dict[t.Any, str] = {}
         self._extracted_at = now()
         self.progress = Progress(
             self.name, self.logger, as_number(config.get("progress_interval_seconds")) or 5.0
@@ -127,21 +124,22 @@ class LeadsStream(ListWalks, sdk_hooks.StreamShortcuts, Stream):
     def plan_lanes(self, scheduler: Scheduler) -> None:
         """One lane per source and listing pass, in the order they are emitted."""
         for source in self.sources:
-            for index, extra in enumerate(source.passes):
-                self._lanes[(_key(source.context), index)] = scheduler.lane(
+            source.lanes = [
+                scheduler.lane(
                     f"{self.name}{source.display}#{index}",
                     lambda token, number, f=source.fetcher, x=extra: f.fetch(token, number, x),
                     source.fetcher.window,
                     plan=source.fetcher.reader.plan,
                 )
+                for index, extra in enumerate(source.passes)
+            ]
 
-    def _lane(self, source: Source, index: int) -> Lane:
-        key = (_key(source.context), index)
-        if key not in self._lanes:
+    def _lanes_of(self, source: Source) -> list[Lane]:
+        if not source.lanes:
             # A sync outside the tap's own loop (e.g. a connection test) plans here.
             self.plan_lanes(self._tap.scheduler)
             self._tap.scheduler.start()
-        return self._lanes[key]
+        return source.lanes
 
     # ----- syncing ----------------------------------------------------------
 
@@ -153,9 +151,9 @@ class LeadsStream(ListWalks, sdk_hooks.StreamShortcuts, Stream):
             sdk_hooks.drop_progress_bookmark(self.stream_state)
             self._failed("", exc)
         finally:
-            for lane in self._lanes.values():
-                lane.finish()
             for source in self.sources:
+                for lane in source.lanes:
+                    lane.finish()
                 source.fetcher.close()
 
     def _failed(self, where: str, exc: TapLeadsError) -> None:
@@ -180,19 +178,19 @@ class LeadsStream(ListWalks, sdk_hooks.StreamShortcuts, Stream):
         self, source: Source, context: Context | None
     ) -> Iterator[dict[str, t.Any]]:
         state = self.get_context_state(context)
-        self._state = state
         self._threshold = replication.Threshold(
             self.get_starting_timestamp(context),
             has_bookmark=bool(state.get("replication_key_value")),
             lookback_seconds=float(self.config.get("lookback_window_seconds") or 0),
+            change_keys=self.spec.change_fields,
         )
         # A connection test asks for a few records per stream; stop there, quietly.
         self._record_limit = self.ABORT_AT_RECORD_COUNT
-        self._account_name = source.account.name if self.list_form else None
+        # Partitions are synced one after another: the greatest value is this one's.
+        self._greatest_seen = None
         emitted = KeyLedger()
         try:
-            for index in range(len(source.passes)):
-                lane = self._lane(source, index)
+            for lane in self._lanes_of(source):
                 try:
                     yield from self._walk_until_still(source, lane, emitted)
                 finally:
@@ -208,25 +206,11 @@ class LeadsStream(ListWalks, sdk_hooks.StreamShortcuts, Stream):
     def _limit_reached(self) -> bool:
         return self._record_limit is not None and self.progress.emitted >= self._record_limit
 
-    @cached_property
-    def everything_selected(self) -> bool:
-        mask = self.mask
-        return all(mask[("properties", name)] for name in self.schema["properties"]) and all(
-            mask.values()
-        )
-
     # ----- replication ------------------------------------------------------
 
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:
         """Emit only leads changed at or after the bookmark (or start_date) less lookback."""
-        if self._threshold.value is not None and not self._threshold.admits(self.changed_at(row)):
+        if not self._threshold.admits(row):
             return None
         self.progress.emitted += 1
         return row
-
-    def changed_at(self, row: dict) -> datetime | None:
-        return replication.changed_at(row, self.spec.change_fields)
-
-
-def _key(context: t.Mapping[str, t.Any] | None) -> t.Any:
-    return tuple(sorted(context.items())) if context else None

@@ -6,34 +6,40 @@ import typing as t
 from datetime import datetime, timedelta
 
 from tap_leads import sdk_hooks
-from tap_leads.timestamps import parse_timestamp
+from tap_leads.timestamps import format_timestamp
 
 if t.TYPE_CHECKING:
     import logging
 
 
 class Threshold:
-    """Leads changed before this moment were emitted by an earlier run."""
+    """Leads changed before this moment were emitted by an earlier run.
+
+    Records reach it shaped: their timestamps are fixed-width UTC text, so comparing
+    text orders them in time, and nothing is parsed again per record.
+    """
 
     def __init__(
-        self, start: datetime | None, *, has_bookmark: bool, lookback_seconds: float
+        self,
+        start: datetime | None,
+        *,
+        has_bookmark: bool,
+        lookback_seconds: float,
+        change_keys: t.Sequence[str],
     ) -> None:
         # The lookback applies to a bookmark, never to start_date.
         if start is not None and has_bookmark:
             start -= timedelta(seconds=lookback_seconds)
-        self.value = start
+        self.text = format_timestamp(start) if start is not None else None
+        self.change_keys = tuple(change_keys)
 
-    def admits(self, changed: datetime | None) -> bool:
+    def admits(self, row: dict) -> bool:
+        """Whether the lead changed at or after the threshold."""
+        if self.text is None:
+            return True
+        changed = max((v for key in self.change_keys if (v := row.get(key))), default=None)
         # A lead whose change time cannot be read is emitted: never lose a lead.
-        return self.value is None or changed is None or changed >= self.value
-
-
-def changed_at(row: dict, keys: t.Sequence[str]) -> datetime | None:
-    """The latest of the row's change timestamps, as far as the record tells."""
-    return max(
-        (moment for key in keys if (moment := parse_timestamp(row.get(key))) is not None),
-        default=None,
-    )
+        return changed is None or changed >= self.text
 
 
 def hold_bookmark(state: dict, logger: logging.Logger, name: str, reason: str) -> None:

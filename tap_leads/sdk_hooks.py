@@ -86,6 +86,8 @@ class StreamShortcuts:
     """
 
     _extracted_at: str = ""
+    #: The greatest replication-key value of the partition being synced.
+    _greatest_seen: str | None = None
 
     def _write_record_message(self: t.Any, record: dict) -> None:
         """Replaces Stream._write_record_message when nothing is deselected.
@@ -109,6 +111,14 @@ class StreamShortcuts:
                 if mapped is not None:
                     writer.write_record(stream_map.stream_alias, mapped, self._extracted_at)
         self.state_manager.is_flushed = False
+
+    @cached_property
+    def everything_selected(self: t.Any) -> bool:
+        """True when no field of the schema is deselected."""
+        mask = self.mask
+        return all(mask[("properties", name)] for name in self.schema["properties"]) and all(
+            mask.values()
+        )
 
     @cached_property
     def identity_map(self: t.Any) -> bool:
@@ -151,15 +161,9 @@ class StreamShortcuts:
         them orders them in time.
         """
         value = latest_record.get(self.replication_key) if self.replication_key else None
-        seen = self._greatest_seen_by_context
-        key = _context_key(context)
-        if value is not None and (seen.get(key) is None or value > seen[key]):
-            seen[key] = value
+        if value is not None and (self._greatest_seen is None or value > self._greatest_seen):
+            self._greatest_seen = value
             super()._increment_stream_state(latest_record, context=context)  # type: ignore[misc]
-
-
-def _context_key(context: t.Any) -> t.Any:
-    return tuple(sorted(context.items())) if context else None
 
 
 __all__ = ["PROGRESS_MARKERS", "RunInterrupted", "StreamShortcuts"]

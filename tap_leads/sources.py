@@ -7,7 +7,7 @@ without a name). Teli's `org_id: "*"` makes one source per organisation the key 
 from __future__ import annotations
 
 import typing as t
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from tap_leads.concurrency import AdaptiveWindow, RateLimiter
 from tap_leads.errors import ProviderError
@@ -22,6 +22,7 @@ if t.TYPE_CHECKING:
 
     from tap_leads.providers import Account, ProviderSpec
     from tap_leads.records import RecordShaper
+    from tap_leads.scheduler import Lane
 
 
 @dataclass
@@ -32,6 +33,8 @@ class Source:
     org_id: str | None
     fetcher: PageFetcher
     passes: list[dict[str, str]]
+    #: One lane of the run's scheduler per pass, once planned.
+    lanes: list[Lane] = field(default_factory=list)
 
     @property
     def context(self) -> dict[str, str] | None:

@@ -41,10 +41,7 @@ class TapLeads(Tap):
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
-        redaction.install(
-            settings.secret_values(self.config),
-            [self.logger, logging.getLogger("singer_sdk"), logging.getLogger("tap-leads")],
-        )
+        redaction.install(settings.secret_values(self.config), self._redacted_loggers())
         sdk_hooks.quiet_sdk_notes([logging.getLogger("singer_sdk"), self.logger])
 
     def mask_secret(self, value: str) -> None:
@@ -106,12 +103,10 @@ class TapLeads(Tap):
                 stream.plan_lanes(self.scheduler)
             self.scheduler.start()
             super().sync_all()
-        except sdk_hooks.RunInterrupted as exc:
-            self._stop_interrupted(exc)
-        except OutputClosed as exc:
+        except (sdk_hooks.RunInterrupted, OutputClosed) as exc:
+            # No request starts after this; the ones in flight end with the process.
             self.scheduler.cancel()
-            self.logger.error("tap-leads stopped: %s", exc)
-            sys.exit(1)
+            self._stop(exc)
         finally:
             self.scheduler.cancel()
         self._end_on_state()
@@ -137,8 +132,10 @@ class TapLeads(Tap):
         if isinstance(writer, BufferedMsgSpecWriter) and not writer.ended_on_state:
             writer.write_message(StateMessage(value=self.state))
 
-    def _stop_interrupted(self, exc: sdk_hooks.RunInterrupted) -> None:
-        self.scheduler.cancel()
+    def _stop(self, exc: sdk_hooks.RunInterrupted | OutputClosed) -> t.NoReturn:
+        if isinstance(exc, OutputClosed):
+            self.logger.error("tap-leads stopped: %s", exc)
+            sys.exit(1)
         with contextlib.suppress(OutputClosed):
             self._end_on_state()
         self.logger.error(

@@ -75,7 +75,7 @@ class ListWalks:
             moves.append(moved)
             if len(moves) > allowed:
                 replication.hold_bookmark(
-                    self._state,
+                    self.get_context_state(source.context),
                     self.logger,
                     f"{self.name}{source.display}",
                     f"The list moved while it was read ({moves[0]})"
@@ -101,7 +101,8 @@ class ListWalks:
         """One walk of the list: its leads not emitted yet, and what the walk saw."""
         key = self.spec.primary_keys[0]
         reader = source.fetcher.reader
-        account = self._account_name
+        account = source.account.name  # None for the single block: no account field
+        limited = self._record_limit is not None
         rewalk = walk_keys is not emitted
         for page in self.pages(source, lane):
             rows = page.rows
@@ -120,7 +121,7 @@ class ListWalks:
                 if account is not None:
                     row[ACCOUNT_FIELD] = account
                 yield row
-                if self._limit_reached():
+                if limited and self._limit_reached():
                     return
             if rows and not fresh:
                 raise PaginationError(

@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 
 from emulator import LeadsEmulator
-from tap_leads.providers import provider, shard_of
-from tests.conftest import STREAMS
+from tap_leads.providers import shard_of
 
 GOLDEN = Path(__file__).resolve().parents[1] / "data" / "single_block_golden.jsonl"
 AUTOCALLS = {"acme": 30, "globex": 20, "initech": 12}
@@ -160,7 +159,3 @@ def test_shards_together_take_every_account_exactly_once(run_tap, shards):
             seen += accounts
             assert {r.account for r in emu.requests if r.provider == "autocalls"} <= set(names)
     assert sorted(seen) == names
-
-
-def test_streams_name_their_provider_spec():
-    assert STREAMS["autocalls"] == provider("autocalls").stream_name

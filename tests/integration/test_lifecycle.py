@@ -90,7 +90,6 @@ def test_sigkill_leaves_no_process_and_no_further_request(tmp_path):
         killed_at = time.monotonic()
         time.sleep(3)
         assert spawned == []
-        assert all(not Path(f"/proc/{pid}").exists() for pid in spawned)
         # Requests the tap had under way may still be logged; none may start afterwards.
         late = [r for r in emulator.requests if r.time > killed_at + 0.2]
         assert late == []

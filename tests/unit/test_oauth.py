@@ -8,7 +8,11 @@ import json
 import multiprocessing
 import os
 import pickle
+import shutil
 import stat
+import subprocess
+import sys
+import tempfile
 import threading
 import time
 from collections import Counter
@@ -127,11 +131,30 @@ def test_store_checks_name_the_setting_and_the_path(tmp_path: Path):
     assert TokenStore(tmp_path / "new.json").check_writable() is None
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root may write anywhere")
-def test_store_in_a_read_only_directory_is_reported(tmp_path: Path):
-    locked = tmp_path / "ro"
-    locked.mkdir(mode=0o500)
-    assert TokenStore(locked / "t.json").check_writable() == (
+def test_store_in_a_read_only_directory_is_reported():
+    # Root may write anywhere, so the check runs as an unprivileged user when the tests
+    # run as root (as they do in CI), in a directory that user may enter but not write.
+    base = Path(tempfile.mkdtemp(prefix="tap-leads-ro-"))
+    try:
+        base.chmod(0o755)
+        locked = base / "ro"
+        locked.mkdir(mode=0o555)
+        drop = "os.setuid(65534); " if os.geteuid() == 0 else ""
+        check = (
+            "import os, sys; from tap_leads.token_store import TokenStore; "
+            f"{drop}print(TokenStore(sys.argv[1]).check_writable())"
+        )
+        result = subprocess.run(
+            [sys.executable, "-c", check, str(locked / "t.json")],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+            cwd=Path(__file__).resolve().parents[2],
+        )
+    finally:
+        shutil.rmtree(base)
+    assert result.stdout.strip() == (
         f"flextell.token_store: the tap cannot write to the directory {locked}, where it "
         "replaces t.json atomically. Make it writable, or move flextell.token_store elsewhere."
     )
