@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 # The tap's own settings: its schema before the SDK adds the settings every SDK tap has.
-from tap_leads.settings import CONFIG_SCHEMA  # noqa: E402
+from tap_leads.config.schema import CONFIG_SCHEMA  # noqa: E402
 
 README = ROOT / "README.md"
 TAP_TABLE = ("<!-- settings:start -->", "<!-- settings:end -->")

@@ -9,20 +9,22 @@ from __future__ import annotations
 import typing as t
 from dataclasses import dataclass, field
 
-from tap_leads.concurrency import AdaptiveWindow, RateLimiter
+from tap_leads.auth.static import StaticAuth
+from tap_leads.config.provider_checks import as_number
+from tap_leads.engine.concurrency import AdaptiveWindow, RateLimiter
+from tap_leads.engine.endpoint import Auth, Endpoint
+from tap_leads.engine.fetch import PageFetcher
+from tap_leads.engine.retry import RetryPolicy
 from tap_leads.errors import ProviderError
-from tap_leads.fetch import Auth, Endpoint, PageFetcher, StaticAuth
-from tap_leads.retry import RetryPolicy
 from tap_leads.schemas import ACCOUNT_FIELD
-from tap_leads.settings import as_number
 
 if t.TYPE_CHECKING:
     import logging
     from collections.abc import Callable, Mapping
 
+    from tap_leads.engine.scheduler import Lane
     from tap_leads.providers import Account, ProviderSpec
     from tap_leads.records import RecordShaper
-    from tap_leads.scheduler import Lane
 
 
 @dataclass

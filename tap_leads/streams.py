@@ -1,16 +1,225 @@
-"""One stream per provider; everything about a provider lives in its spec."""
+"""LeadsStream, what every provider's stream shares, and the five streams.
+
+A stream reads each of its accounts' pages from the run's scheduler in order and emits
+the leads that changed; everything about a provider lives in its spec.
+"""
 
 from __future__ import annotations
 
 import typing as t
+from functools import cached_property
 
-from tap_leads.client import LeadsStream
-from tap_leads.flextell_auth import flextell_auth
-from tap_leads.providers import provider
+from singer_sdk import Stream
+from singer_sdk.helpers.conform import TypeConformanceLevel
+
+from tap_leads import sdk_hooks
+from tap_leads.auth.flextell import flextell_auth
+from tap_leads.config.provider_checks import as_number
+from tap_leads.errors import TapLeadsError
+from tap_leads.progress import Progress
+from tap_leads.providers import has_accounts, provider, selected_accounts
+from tap_leads.records import KeyLedger, RecordShaper
+from tap_leads.replication import bookmarks
+from tap_leads.replication.walks import ListWalks, now
+from tap_leads.schemas import load_schema
+from tap_leads.sources import Source, SourceBuilder, static_auth
 
 if t.TYPE_CHECKING:
-    from tap_leads.fetch import Auth
-    from tap_leads.providers import Account
+    from collections.abc import Iterable, Iterator
+
+    from singer_sdk import Tap
+    from singer_sdk.helpers.types import Context
+
+    from tap_leads.engine.endpoint import Auth
+    from tap_leads.engine.fetch import PageFetcher
+    from tap_leads.engine.scheduler import Lane, Scheduler
+    from tap_leads.providers import Account, ProviderSpec
+
+
+class LeadsStream(ListWalks, sdk_hooks.StreamShortcuts, Stream):
+    """One provider's "list leads" endpoint, over each of its configured accounts."""
+
+    spec: t.ClassVar[ProviderSpec]
+    is_sorted = False
+    # RecordShaper already makes every value match the schema, at a fraction of the cost.
+    TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
+
+    def __init_subclass__(cls, **kwargs: t.Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.name = cls.spec.stream_name
+        cls.replication_key = cls.spec.replication_key
+
+    @property
+    def provider(self) -> str:
+        return self.spec.key
+
+    @property
+    def label(self) -> str:
+        return self.spec.label
+
+    def __init__(self, tap: Tap) -> None:
+        config = tap.config
+        #: The accounts form: records carry the account, and each account is a partition.
+        self.list_form = has_accounts(config, self.spec.key)
+        super().__init__(tap=tap, schema=load_schema(self.name, accounts=self.list_form))
+        self.primary_keys = list(self.spec.key_properties(accounts=self.list_form))
+        self.shaper = RecordShaper(
+            self.schema,
+            self.name,
+            self.logger,
+            # The SDK's flattening keeps `"status": null` as a key its flattened schema
+            # lacks, which strict targets reject; an absent key flattens to null columns.
+            omit_null_objects=bool(config.get("flattening_enabled")),
+        )
+        self.builder = SourceBuilder(
+            self.spec,
+            config,
+            self.shaper,
+            self.logger,
+            f"{tap.name}/{tap.plugin_version}",
+            self.auth,
+        )
+        self._extracted_at = now()
+        self.progress = Progress(
+            self.name, self.logger, as_number(config.get("progress_interval_seconds")) or 5.0
+        )
+        #: What failed, one line per account (or one for the stream), for the run's summary.
+        self.failures: list[str] = []
+        #: Accounts whose organisations could not be listed.
+        self.unlisted = 0
+        sdk_hooks.quiet_sdk_notes([self.logger])
+
+    def auth(self, account: Account) -> Auth:
+        return static_auth(self.spec, account)
+
+    # ----- sources and lanes ------------------------------------------------
+
+    @cached_property
+    def sources(self) -> list[Source]:
+        """Every listing this run reads, in emission order (a sharded run takes its share)."""
+        found: list[Source] = []
+        for account in selected_accounts(self.config, self.spec.key):
+            try:
+                found += self.builder.expand(account)
+            except TapLeadsError as exc:
+                self.unlisted += 1
+                self._failed(f"[{account.name}]" if account.name else "", exc)
+        return found
+
+    @property
+    def units(self) -> int:
+        """What the run's summary counts: the stream, or each of its listings and the
+        accounts whose listings could not even be found."""
+        return len(self.sources) + self.unlisted if self.list_form else 1
+
+    @property
+    def partitions(self) -> list[dict] | None:
+        if not self.list_form:
+            return None
+        return [source.context for source in self.sources if source.context is not None]
+
+    def _source(self, context: Context | None) -> Source | None:
+        wanted = dict(context) if context else None
+        return next((s for s in self.sources if s.context == wanted), None)
+
+    @property
+    def fetcher(self) -> PageFetcher:
+        """The single block's fetcher (the first source's), for tools and tests."""
+        return self.sources[0].fetcher
+
+    def plan_lanes(self, scheduler: Scheduler) -> None:
+        """One lane per source and listing pass, in the order they are emitted."""
+        for source in self.sources:
+            source.lanes = [
+                scheduler.lane(
+                    f"{self.name}{source.display}#{index}",
+                    lambda token, number, f=source.fetcher, x=extra: f.fetch(token, number, x),
+                    source.fetcher.window,
+                    plan=source.fetcher.reader.plan,
+                )
+                for index, extra in enumerate(source.passes)
+            ]
+
+    def _lanes_of(self, source: Source) -> list[Lane]:
+        if not source.lanes:
+            # A sync outside the tap's own loop (e.g. a connection test) plans here.
+            self.plan_lanes(self._tap.scheduler)
+            self._tap.scheduler.start()
+        return source.lanes
+
+    # ----- syncing ----------------------------------------------------------
+
+    def sync(self, context: Context | None = None) -> None:
+        """Sync, keeping a failure to this stream: the tap's other streams go on."""
+        try:
+            super().sync(context)
+        except TapLeadsError as exc:
+            sdk_hooks.drop_progress_bookmark(self.stream_state)
+            self._failed("", exc)
+        finally:
+            for source in self.sources:
+                for lane in source.lanes:
+                    lane.finish()
+                source.fetcher.close()
+
+    def _failed(self, where: str, exc: TapLeadsError) -> None:
+        self.failures.append(f"{self.name}{where}: {exc}")
+        self.logger.error("%s%s failed: %s", self.name, where, exc)
+
+    def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
+        """Shaped leads of one source, each once; an account's failure stays its own."""
+        source = self._source(context)
+        if source is None:
+            return
+        if not self.list_form:
+            yield from self._source_records(source, context)
+            return
+        try:
+            yield from self._source_records(source, context)
+        except TapLeadsError as exc:
+            sdk_hooks.drop_progress_bookmark(self.get_context_state(context))
+            self._failed(source.display, exc)
+
+    def _source_records(
+        self, source: Source, context: Context | None
+    ) -> Iterator[dict[str, t.Any]]:
+        state = self.get_context_state(context)
+        self._threshold = bookmarks.Threshold(
+            self.get_starting_timestamp(context),
+            has_bookmark=bool(state.get("replication_key_value")),
+            lookback_seconds=float(self.config.get("lookback_window_seconds") or 0),
+            change_keys=self.spec.change_fields,
+        )
+        # A connection test asks for a few records per stream; stop there, quietly.
+        self._record_limit = self.ABORT_AT_RECORD_COUNT
+        # Partitions are synced one after another: the greatest value is this one's.
+        self._greatest_seen = None
+        emitted = KeyLedger()
+        try:
+            for lane in self._lanes_of(source):
+                try:
+                    yield from self._walk_until_still(source, lane, emitted)
+                finally:
+                    lane.finish()
+                if self._limit_reached():
+                    break
+        finally:
+            # Many accounts would otherwise keep their connections open until the stream ends.
+            source.fetcher.close()
+        self.shaper.log_summary()
+        self.progress.finish(emitted.repeats)
+
+    def _limit_reached(self) -> bool:
+        return self._record_limit is not None and self.progress.emitted >= self._record_limit
+
+    # ----- replication ------------------------------------------------------
+
+    def post_process(self, row: dict, context: Context | None = None) -> dict | None:
+        """Emit only leads changed at or after the bookmark (or start_date) less lookback."""
+        if not self._threshold.admits(row):
+            return None
+        self.progress.emitted += 1
+        return row
 
 
 class TeliLeadsStream(LeadsStream):

@@ -13,10 +13,10 @@ from singer_sdk import Tap
 from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.singerlib import StateMessage
 
-from tap_leads import redaction, sdk_hooks, settings
+from tap_leads import config, redaction, sdk_hooks
+from tap_leads.engine.scheduler import Scheduler
 from tap_leads.errors import TapLeadsError
 from tap_leads.output import BufferedMsgSpecWriter, OutputClosed
-from tap_leads.scheduler import Scheduler
 from tap_leads.streams import STREAM_TYPES
 
 if t.TYPE_CHECKING:
@@ -24,7 +24,7 @@ if t.TYPE_CHECKING:
 
     import click
 
-    from tap_leads.client import LeadsStream
+    from tap_leads.streams import LeadsStream
 
 
 class TapLeads(Tap):
@@ -32,7 +32,7 @@ class TapLeads(Tap):
 
     name = "tap-leads"
     package_name = "tap-leads"
-    config_jsonschema = settings.CONFIG_SCHEMA
+    config_jsonschema = config.CONFIG_SCHEMA
     # Discovery depends on which providers are configured, so validate config first.
     dynamic_catalog = True
     message_writer_class = BufferedMsgSpecWriter
@@ -41,7 +41,7 @@ class TapLeads(Tap):
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
-        redaction.install(settings.secret_values(self.config), self._redacted_loggers())
+        redaction.install(config.secret_values(self.config), self._redacted_loggers())
         sdk_hooks.quiet_sdk_notes([logging.getLogger("singer_sdk"), self.logger])
 
     def mask_secret(self, value: str) -> None:
@@ -56,8 +56,8 @@ class TapLeads(Tap):
         # Top-level names are checked against the whole schema, the SDK's settings included.
         self.append_builtin_config(self.config_jsonschema)
         known = self.config_jsonschema.get("properties", {})
-        errors = settings.validate(self.config, known_settings=known)
-        if self._listing_only and not settings.configured_providers(self.config):
+        errors = config.validate(self.config, known_settings=known)
+        if self._listing_only and not config.configured_providers(self.config):
             # `meltano select --list` runs discovery before any credentials are set.
             errors = [e for e in errors if not e.startswith("No provider is configured")]
         if errors and raise_errors:
@@ -69,7 +69,7 @@ class TapLeads(Tap):
         except ConfigValidationError as exc:
             raise ConfigValidationError(
                 exc.args[0] if exc.args else "Config validation failed",
-                errors=[settings.readable_schema_error(error) for error in exc.errors],
+                errors=[config.readable_schema_error(error) for error in exc.errors],
                 schema=exc.schema,
             ) from None
 
@@ -80,7 +80,7 @@ class TapLeads(Tap):
         super().cb_discover(ctx, param, value)
 
     def discover_streams(self) -> list[LeadsStream]:
-        configured = {p.key for p in settings.configured_providers(self.config)}
+        configured = {p.key for p in config.configured_providers(self.config)}
         if not configured and self._listing_only:
             return [stream(self) for stream in STREAM_TYPES]
         return [stream(self) for stream in STREAM_TYPES if stream.spec.key in configured]
@@ -159,7 +159,7 @@ class TapLeads(Tap):
             if given is not None:
                 text = given.read()
                 label = f"{option.capitalize()} file {getattr(given, 'name', '-')}"
-                problem = settings.json_object_problem(label, text, holds)
+                problem = config.json_object_problem(label, text, holds)
                 if problem is not None:
                     _exit_with([problem])
                 kwargs[option] = io.StringIO(text)
@@ -184,7 +184,7 @@ class TapLeads(Tap):
         problems = [
             problem
             for path in value
-            if path != "ENV" and (problem := settings.config_file_problem(path)) is not None
+            if path != "ENV" and (problem := config.config_file_problem(path)) is not None
         ]
         if problems:
             _exit_with(problems)

@@ -1,4 +1,10 @@
-"""The five providers, each described once (tap_leads.providers.<key>.SPEC)."""
+"""The five providers, each described once (tap_leads.providers.<key>.SPEC), the accounts
+of a block, and which accounts a shard takes.
+
+A spec holds every fact about its provider: settings, secrets, auth, path, envelope and
+keys. It may import the engine's envelopes, `auth` (to build its credentials) and the
+leaf modules; never a stream, the config or replication.
+"""
 
 from __future__ import annotations
 

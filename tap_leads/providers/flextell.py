@@ -44,7 +44,7 @@ SPEC = ProviderSpec(
     page_param="page",
     page_size_param="per_page",
     paginator="LaravelResourcePaginator",
-    # With refresh_token the engine authenticates through tap_leads.oauth.flextell_auth.
+    # With refresh_token the engine authenticates through tap_leads.auth.flextell.flextell_auth.
     auth_headers=bearer("access_token"),
     extra_headers=extra_headers,
     auth_settings=("access_token", "tenant_id"),

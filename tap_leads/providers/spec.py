@@ -13,7 +13,7 @@ from urllib.parse import quote
 from singer_sdk import typing as th
 
 if t.TYPE_CHECKING:
-    from tap_leads.pagination import EnvelopePaginator
+    from tap_leads.engine.pagination import EnvelopePaginator
 
 Settings = Mapping[str, t.Any]
 #: The field that names the account on every record of the accounts form.
@@ -87,7 +87,7 @@ class ProviderSpec:
     #: Request path on api_url; {setting} placeholders take that setting, URL-quoted.
     path: str
     page_size_param: str
-    #: Name of the paginator class in tap_leads.pagination.
+    #: Name of the paginator class in tap_leads.engine.pagination.
     paginator: str
     #: Authentication headers for validated settings (a block, or an account's merged).
     auth_headers: Callable[[Settings], dict[str, str]]
@@ -199,7 +199,7 @@ class ProviderSpec:
     @property
     def paginator_class(self) -> type[EnvelopePaginator]:
         # Imported on use: the settings (and --about) need no part of the request engine.
-        return getattr(importlib.import_module("tap_leads.pagination"), self.paginator)
+        return getattr(importlib.import_module("tap_leads.engine.pagination"), self.paginator)
 
 
 def _query_value(value: t.Any) -> t.Any:

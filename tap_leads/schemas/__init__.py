@@ -1,4 +1,5 @@
-"""One JSON Schema per stream, as the provider documents its leads."""
+"""One JSON Schema per stream, as the provider documents its leads, and the account field
+of the accounts form. A leaf: it imports nothing of the package."""
 
 from __future__ import annotations
 

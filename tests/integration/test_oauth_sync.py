@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from emulator import LeadsEmulator
-from tap_leads.token_store import TokenStore
+from tap_leads.auth.token_store import TokenStore
 from tests.e2e.conftest import (  # noqa: F401 (meltano_installed is a fixture)
     MeltanoProject,
     meltano_env,

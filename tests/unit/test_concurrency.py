@@ -2,7 +2,7 @@
 
 import time
 
-from tap_leads.concurrency import AdaptiveWindow, RateLimiter
+from tap_leads.engine.concurrency import AdaptiveWindow, RateLimiter
 
 
 def test_window_halves_on_throttling_and_grows_back_one_step_at_a_time():

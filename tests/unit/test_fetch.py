@@ -7,12 +7,14 @@ import logging
 import pytest
 
 from emulator import LeadsEmulator
-from tap_leads.concurrency import AdaptiveWindow, RateLimiter
+from tap_leads.auth.static import StaticAuth
+from tap_leads.engine.concurrency import AdaptiveWindow, RateLimiter
+from tap_leads.engine.endpoint import Endpoint
+from tap_leads.engine.fetch import PageFetcher
+from tap_leads.engine.pagination import TotalPagesPaginator
+from tap_leads.engine.retry import RetryPolicy
 from tap_leads.errors import AuthError, GaveUpError, PaginationError
-from tap_leads.fetch import Endpoint, PageFetcher, StaticAuth
-from tap_leads.pagination import TotalPagesPaginator
 from tap_leads.records import RecordShaper
-from tap_leads.retry import RetryPolicy
 from tap_leads.schemas import load_schema
 
 LOGGER = logging.getLogger("test-fetch")

@@ -22,11 +22,11 @@ import pytest
 import requests
 
 from emulator import LeadsEmulator
+from tap_leads.auth.flextell import default_token_url, flextell_auth
+from tap_leads.auth.oauth import FlextellOAuth, TokenRefusedError
+from tap_leads.auth.static import StaticAuth
+from tap_leads.auth.token_store import Tokens, TokenStore, TokenStoreError
 from tap_leads.errors import AuthError, TransientError
-from tap_leads.fetch import StaticAuth
-from tap_leads.flextell_auth import default_token_url, flextell_auth
-from tap_leads.oauth import FlextellOAuth, TokenRefusedError
-from tap_leads.token_store import Tokens, TokenStore, TokenStoreError
 
 TIMEOUT = 10.0
 
@@ -141,7 +141,7 @@ def test_store_in_a_read_only_directory_is_reported():
         locked.mkdir(mode=0o555)
         drop = "os.setuid(65534); " if os.geteuid() == 0 else ""
         check = (
-            "import os, sys; from tap_leads.token_store import TokenStore; "
+            "import os, sys; from tap_leads.auth.token_store import TokenStore; "
             f"{drop}print(TokenStore(sys.argv[1]).check_writable())"
         )
         result = subprocess.run(

@@ -2,15 +2,15 @@
 
 import pytest
 
-from tap_leads.errors import PaginationError
-from tap_leads.fetch import Page
-from tap_leads.pagination import (
+from tap_leads.engine.page import Page
+from tap_leads.engine.pagination import (
     DrfPaginator,
     HasNextPagePaginator,
     LaravelPaginator,
     LaravelResourcePaginator,
     TotalPagesPaginator,
 )
+from tap_leads.errors import PaginationError
 
 
 def walk(paginator, bodies):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tap_leads import pagination
+from tap_leads.engine import pagination
 from tap_leads.providers import PROVIDERS, ProviderSpec, provider
 
 KEYS = ("teli", "nexus_erp", "flextell", "sela", "autocalls")

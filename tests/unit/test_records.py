@@ -1,7 +1,7 @@
 import logging
 
-from tap_leads.client import load_schema
 from tap_leads.records import KeyLedger, RecordShaper
+from tap_leads.streams import load_schema
 
 
 def shaper(stream):

@@ -3,8 +3,8 @@ from email.utils import format_datetime
 
 import pytest
 
+from tap_leads.engine.retry import RetryPolicy, retry_after_seconds
 from tap_leads.errors import TransientError, error_detail
-from tap_leads.retry import RetryPolicy, retry_after_seconds
 
 NOW = 1_800_000_000.0
 

@@ -8,9 +8,9 @@ import time
 
 import pytest
 
-from tap_leads.concurrency import AdaptiveWindow
-from tap_leads.fetch import Page
-from tap_leads.scheduler import RunCancelled, Scheduler
+from tap_leads.engine.concurrency import AdaptiveWindow
+from tap_leads.engine.page import Page
+from tap_leads.engine.scheduler import RunCancelled, Scheduler
 
 
 class Recorder:

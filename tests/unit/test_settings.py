@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from tap_leads import settings
+from tap_leads import config as settings
 from tap_leads.tap import TapLeads
 
 TELI = {"api_key": "k-123456", "org_id": "o1"}

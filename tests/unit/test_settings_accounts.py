@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tap_leads import settings
+from tap_leads import config as settings
 from tap_leads.providers import (
     PROVIDERS,
     Account,

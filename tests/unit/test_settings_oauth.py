@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from tap_leads import settings
-from tap_leads.flextell_auth import flextell_auth_problems, uses_refresh
+from tap_leads import config as settings
+from tap_leads.auth.flextell import flextell_auth_problems, uses_refresh
+from tap_leads.auth.token_store import Tokens, TokenStore
 from tap_leads.tap import TapLeads
-from tap_leads.token_store import Tokens, TokenStore
 
 TENANT = {"tenant_id": "42"}
 CLIENT = {"client_id": "9", "client_secret": "cs-123456"}

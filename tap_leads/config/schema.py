@@ -1,44 +1,10 @@
-"""The tap's settings: the JSON Schema users see, and checks that run before any request."""
+"""The settings schema users see (`--about`), derived from the provider specs."""
 
 from __future__ import annotations
 
 from singer_sdk import typing as th
 
-from tap_leads.providers import (
-    PROVIDERS,
-    Account,
-    Filter,
-    ProviderSpec,
-    in_shard,
-    parse_shard,
-    provider,
-    resolve_accounts,
-    selected_accounts,
-)
-
-__all__ = [
-    "CONFIG_SCHEMA",
-    "PROVIDERS",
-    "Account",
-    "Filter",
-    "ProviderSettings",
-    "ProviderSpec",
-    "as_number",
-    "config_file_problem",
-    "configured_providers",
-    "in_shard",
-    "json_object_problem",
-    "parse_shard",
-    "provider",
-    "readable_schema_error",
-    "resolve_accounts",
-    "secret_values",
-    "selected_accounts",
-    "validate",
-]
-
-#: The former name of a provider's description.
-ProviderSettings = ProviderSpec
+from tap_leads.providers import PROVIDERS, ProviderSpec
 
 # Meltano passes decimal settings as text (its `decimal` kind cannot be set from the
 # environment), so decimals are accepted as numbers or as numeric strings.
@@ -232,16 +198,4 @@ CONFIG_SCHEMA: dict = _require_credentials_or_accounts(
             ),
         ),
     ).to_dict()
-)
-
-
-# The checks live in validation.py; the tap and the tests know them by these names too.
-from tap_leads.validation import (  # noqa: E402
-    as_number,
-    config_file_problem,
-    configured_providers,
-    json_object_problem,
-    readable_schema_error,
-    secret_values,
-    validate,
 )

@@ -9,9 +9,9 @@ import re
 import typing as t
 from pathlib import Path
 
-from tap_leads.provider_checks import as_number
-from tap_leads.provider_checks import check_provider as _check_provider
-from tap_leads.provider_checks import is_int as _is_int
+from tap_leads.config.provider_checks import as_number
+from tap_leads.config.provider_checks import check_provider as _check_provider
+from tap_leads.config.provider_checks import is_int as _is_int
 from tap_leads.providers import (
     PROVIDERS,
     ProviderSpec,

@@ -6,10 +6,10 @@ import typing as t
 from collections.abc import Callable, Mapping
 from urllib.parse import urlsplit
 
-from tap_leads.fetch import StaticAuth
-from tap_leads.oauth import DEFAULT_MARGIN_SECONDS, FlextellOAuth
-from tap_leads.token_store import DEFAULT_KEY, TokenStore, TokenStoreError
-from tap_leads.token_store import is_text as _text
+from tap_leads.auth.oauth import DEFAULT_MARGIN_SECONDS, FlextellOAuth
+from tap_leads.auth.static import StaticAuth
+from tap_leads.auth.token_store import DEFAULT_KEY, TokenStore, TokenStoreError
+from tap_leads.auth.token_store import is_text as _text
 
 
 def default_token_url(api_url: str) -> str:

@@ -13,8 +13,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 from singer_sdk.pagination import BaseAPIPaginator
 
+from tap_leads.engine.page import Page, PageToken
 from tap_leads.errors import PaginationError
-from tap_leads.fetch import Page, PageToken
 
 
 class EnvelopePaginator(BaseAPIPaginator[PageToken]):

@@ -5,16 +5,16 @@ from __future__ import annotations
 import typing as t
 from datetime import UTC, datetime
 
-from tap_leads import replication
 from tap_leads.errors import PaginationError
 from tap_leads.records import KeyLedger
+from tap_leads.replication import bookmarks
 from tap_leads.schemas import ACCOUNT_FIELD
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from tap_leads.fetch import Page
-    from tap_leads.scheduler import Lane
+    from tap_leads.engine.page import Page
+    from tap_leads.engine.scheduler import Lane
     from tap_leads.sources import Source
 
 
@@ -54,7 +54,7 @@ class ListWalks:
         first_walk = 0
         walk_keys = emitted
         while True:
-            watch = replication.ListWatch()
+            watch = bookmarks.ListWatch()
             yield from self._walk(source, lane, emitted, walk_keys, watch)
             moved = None if self._limit_reached() else watch.movement()
             if moved is None:
@@ -74,7 +74,7 @@ class ListWalks:
                 first_walk = emitted.count - start
             moves.append(moved)
             if len(moves) > allowed:
-                replication.hold_bookmark(
+                bookmarks.hold_bookmark(
                     self.get_context_state(source.context),
                     self.logger,
                     f"{self.name}{source.display}",
@@ -96,7 +96,7 @@ class ListWalks:
         lane: Lane,
         emitted: KeyLedger,
         walk_keys: KeyLedger,
-        watch: replication.ListWatch,
+        watch: bookmarks.ListWatch,
     ) -> Iterator[dict[str, t.Any]]:
         """One walk of the list: its leads not emitted yet, and what the walk saw."""
         key = self.spec.primary_keys[0]

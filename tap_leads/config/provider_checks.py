@@ -8,7 +8,7 @@ import typing as t
 from decimal import Decimal
 from urllib.parse import urlsplit
 
-from tap_leads.flextell_auth import flextell_auth_problems
+from tap_leads.auth.flextell import flextell_auth_problems
 from tap_leads.providers import ProviderSpec
 from tap_leads.providers.accounts import account_name_ok, account_prefix
 

@@ -19,20 +19,11 @@ from urllib.parse import urlsplit
 
 import requests
 
+from tap_leads.auth.token_store import DEFAULT_KEY, Tokens, TokenStore, TokenStoreError
+from tap_leads.auth.token_store import is_text as _text
+from tap_leads.auth.token_store import number as _number
 from tap_leads.errors import AuthError, ProviderError, TransientError
 from tap_leads.redaction import redact
-from tap_leads.token_store import (
-    DEFAULT_KEY,
-    Tokens,
-    TokenStore,
-    TokenStoreError,
-)
-from tap_leads.token_store import (
-    is_text as _text,
-)
-from tap_leads.token_store import (
-    number as _number,
-)
 
 #: Refresh this long before the access token expires ...
 DEFAULT_MARGIN_SECONDS = 60.0

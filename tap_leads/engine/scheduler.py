@@ -19,8 +19,8 @@ from concurrent.futures import CancelledError, Future
 if t.TYPE_CHECKING:
     from collections.abc import Callable
 
-    from tap_leads.concurrency import AdaptiveWindow
-    from tap_leads.fetch import Page, PageToken
+    from tap_leads.engine.concurrency import AdaptiveWindow
+    from tap_leads.engine.page import Page, PageToken
 
 
 class RunCancelled(Exception):

@@ -9,16 +9,16 @@ from urllib.parse import urlsplit
 import orjson
 import urllib3
 
+from tap_leads.engine.retry import RETRYABLE_STATUSES, retry_after_seconds
 from tap_leads.errors import AuthError, ProviderError, TransientError, error_detail
-from tap_leads.retry import RETRYABLE_STATUSES, retry_after_seconds
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable
 
-    from tap_leads.concurrency import AdaptiveWindow
-    from tap_leads.fetch import Auth, Endpoint
-    from tap_leads.retry import RetryPolicy
-    from tap_leads.transport import Reply
+    from tap_leads.engine.concurrency import AdaptiveWindow
+    from tap_leads.engine.endpoint import Auth, Endpoint
+    from tap_leads.engine.retry import RetryPolicy
+    from tap_leads.engine.transport import Reply
 
 #: Causes that retrying rarely cures get a couple of quick tries, not the full policy.
 _QUICK_TRIES = 3

@@ -8,105 +8,29 @@ from __future__ import annotations
 
 import logging
 import typing as t
-from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import backoff
 
+from tap_leads.engine.page import Page, PageToken
+from tap_leads.engine.replies import ReplyChecker
+from tap_leads.engine.retry import RetryPolicy
+from tap_leads.engine.transport import Reply, Transport
 from tap_leads.errors import (
     GaveUpError,
     PaginationError,
     TransientError,
 )
-from tap_leads.replies import ReplyChecker
-from tap_leads.retry import RetryPolicy
-from tap_leads.transport import Reply, Transport
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
 
-    from tap_leads.concurrency import AdaptiveWindow, RateLimiter
-    from tap_leads.pagination import EnvelopePaginator
+    from tap_leads.engine.concurrency import AdaptiveWindow, RateLimiter
+    from tap_leads.engine.endpoint import Auth, Endpoint
+    from tap_leads.engine.pagination import EnvelopePaginator
     from tap_leads.records import RecordShaper
 
-#: An int asks for that page number; a str is a next-page URL given by the provider.
-PageToken = int | str
-
 _DEFAULT_PORTS = {"http": 80, "https": 443}
-
-
-class Page(t.NamedTuple):
-    """One fetched page, its body parsed once and shared by everything downstream."""
-
-    number: int
-    url: str
-    body: t.Any
-    #: The page's records, shaped where the page was fetched.
-    rows: t.Sequence[dict] = ()
-    #: What shaping could not keep (a records.ShapeReport), merged when the page is emitted.
-    shaping: t.Any = None
-    #: Retries, and how many of them were throttled (429), it took to fetch the page.
-    retries: int = 0
-    throttled: int = 0
-
-
-class Auth(t.Protocol):
-    """Credentials read at request time, so a refreshed token reaches every request."""
-
-    def headers(self) -> Mapping[str, str]: ...
-
-    def after_unauthorized(self, sent: Mapping[str, str]) -> bool:
-        """A 401 answered `sent`; True when newer credentials are worth one more try."""
-        ...
-
-
-class StaticAuth:
-    """Fixed headers: API keys, and a Flextell access token without a refresh token."""
-
-    def __init__(self, headers: Mapping[str, str], advice: str = "") -> None:
-        self._headers = dict(headers)
-        self._advice = advice
-
-    def headers(self) -> Mapping[str, str]:
-        return self._headers
-
-    def after_unauthorized(self, sent: Mapping[str, str]) -> bool:
-        return False
-
-    def auth_advice(self) -> str:
-        """What to check when the provider rejects these credentials; '' for the default."""
-        return self._advice
-
-    def __repr__(self) -> str:
-        return f"StaticAuth(headers={sorted(self._headers)})"
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    """Where and how one provider account lists its leads."""
-
-    #: The setting prefix errors name, e.g. "teli" or "autocalls.accounts[acme]".
-    settings: str
-    label: str
-    base_url: str
-    path: str
-    #: Filters under the API's names, and the page size.
-    params: Mapping[str, t.Any] = field(default_factory=dict)
-    headers: Mapping[str, str] = field(default_factory=dict)
-    page_param: str = "page"
-    timeout: float = 60.0
-    #: Settings named when the provider rejects the credentials.
-    credential_settings: tuple[str, ...] = ()
-    #: Settings named when the provider rejects the request itself.
-    request_settings: tuple[str, ...] = ()
-
-    @property
-    def url(self) -> str:
-        return self.base_url.rstrip("/") + self.path
-
-    @property
-    def host(self) -> str:
-        return urlsplit(self.base_url).netloc
 
 
 class PageFetcher:

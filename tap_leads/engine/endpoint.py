@@ -1,0 +1,48 @@
+"""Where a provider account lists its leads, and the credentials a request carries."""
+
+from __future__ import annotations
+
+import typing as t
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+if t.TYPE_CHECKING:
+    from collections.abc import Mapping
+
+
+class Auth(t.Protocol):
+    """Credentials read at request time, so a refreshed token reaches every request."""
+
+    def headers(self) -> Mapping[str, str]: ...
+
+    def after_unauthorized(self, sent: Mapping[str, str]) -> bool:
+        """A 401 answered `sent`; True when newer credentials are worth one more try."""
+        ...
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where and how one provider account lists its leads."""
+
+    #: The setting prefix errors name, e.g. "teli" or "autocalls.accounts[acme]".
+    settings: str
+    label: str
+    base_url: str
+    path: str
+    #: Filters under the API's names, and the page size.
+    params: Mapping[str, t.Any] = field(default_factory=dict)
+    headers: Mapping[str, str] = field(default_factory=dict)
+    page_param: str = "page"
+    timeout: float = 60.0
+    #: Settings named when the provider rejects the credentials.
+    credential_settings: tuple[str, ...] = ()
+    #: Settings named when the provider rejects the request itself.
+    request_settings: tuple[str, ...] = ()
+
+    @property
+    def url(self) -> str:
+        return self.base_url.rstrip("/") + self.path
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.base_url).netloc
