@@ -1,7 +1,9 @@
 """Regenerate the README's settings tables from `tap-leads --about --format markdown`.
 
-The about output has one table; the README splits it in two: the tap's own settings, and
-the settings every Singer SDK tap has (stream maps, flattening, batches, …).
+The about output has one table; it is split in two: the tap's own settings (README.md), and
+the settings every Singer SDK tap has (stream maps, flattening, batches, …; docs/sdk-settings.md).
+A setting that every provider has, worded alike but for the provider's name, is one
+`<provider>.…` row.
 
 Run with --check to fail when the README is out of date.
 """
@@ -20,6 +22,9 @@ sys.path.insert(0, str(ROOT))
 from tap_leads.config.schema import CONFIG_SCHEMA  # noqa: E402
 
 README = ROOT / "README.md"
+SDK_DOC = ROOT / "docs" / "sdk-settings.md"
+#: "<provider>" stands for a provider's key, "<Provider>" for its name.
+KEY, LABEL = "<provider>", "<Provider>"
 TAP_TABLE = ("<!-- settings:start -->", "<!-- settings:end -->")
 SDK_TABLE = ("<!-- sdk-settings:start -->", "<!-- sdk-settings:end -->")
 
@@ -41,30 +46,65 @@ def settings_tables() -> tuple[str, str]:
     own = set(CONFIG_SCHEMA["properties"])
     ours = [row for row in rows if _top_level(row) in own]
     sdk = [row for row in rows if _top_level(row) not in own]
-    return "\n".join(header + ours), "\n".join(header + sdk)
+    return "\n".join(header + collapse(ours)), "\n".join(header + sdk)
+
+
+def collapse(rows: list[str]) -> list[str]:
+    """One `<provider>.…` row for a setting every provider has, worded alike."""
+    labels = {}
+    for row in rows:
+        name, description = _cells(row)[0], _cells(row)[3]
+        if "." not in name and description.endswith(f"extract {name}_leads."):
+            labels[name] = description.split(":", 1)[0]
+    shapes: dict[str, list[int]] = {}
+    for index, row in enumerate(rows):
+        provider = _top_level(row)
+        if provider in labels:
+            shapes.setdefault(_generic(row, provider, labels[provider]), []).append(index)
+    common = {shape: found for shape, found in shapes.items() if len(found) == len(labels) > 1}
+    dropped = {index for found in common.values() for index in found}
+    kept = [row for index, row in enumerate(rows) if index not in dropped]
+    last = max((i for i, row in enumerate(kept) if _top_level(row) in labels), default=-1)
+    return kept[: last + 1] + list(common) + kept[last + 1 :]
+
+
+def _cells(row: str) -> list[str]:
+    return [cell.strip() for cell in row.strip().strip("|").split(" | ")]
+
+
+def _generic(row: str, provider: str, label: str) -> str:
+    cells = _cells(row)
+    name = KEY + cells[0][len(provider) :]
+    text = " | ".join(cells[1:]).replace(label, LABEL)
+    text = re.sub(rf"\b{re.escape(provider)}\b", KEY, text)
+    return f"| {name} | {text} |"
 
 
 def _top_level(row: str) -> str:
     return row.strip("| ").split(" |", 1)[0].split(".", 1)[0]
 
 
-def render(readme: str, tap_table: str, sdk_table: str) -> str:
-    for (start, end), table in ((TAP_TABLE, tap_table), (SDK_TABLE, sdk_table)):
-        before, rest = readme.split(start, 1)
-        _, after = rest.split(end, 1)
-        readme = f"{before}{start}\n{table}\n{end}{after}"
-    return readme
+def render(text: str, markers: tuple[str, str], table: str) -> str:
+    start, end = markers
+    before, rest = text.split(start, 1)
+    _, after = rest.split(end, 1)
+    return f"{before}{start}\n{table}\n{end}{after}"
 
 
 def main() -> int:
-    current = README.read_text(encoding="utf-8")
-    wanted = render(current, *settings_tables())
-    if "--check" in sys.argv:
-        if current != wanted:
-            print("README.md settings tables are stale: run scripts/readme_settings.py")
-            return 1
-        return 0
-    README.write_text(wanted, encoding="utf-8")
+    tap_table, sdk_table = settings_tables()
+    stale = []
+    for path, markers, table in ((README, TAP_TABLE, tap_table), (SDK_DOC, SDK_TABLE, sdk_table)):
+        current = path.read_text(encoding="utf-8")
+        wanted = render(current, markers, table)
+        if current == wanted:
+            continue
+        stale.append(path.relative_to(ROOT).as_posix())
+        if "--check" not in sys.argv:
+            path.write_text(wanted, encoding="utf-8")
+    if stale and "--check" in sys.argv:
+        print(f"Settings tables are stale in {', '.join(stale)}: run scripts/readme_settings.py")
+        return 1
     return 0
 
 

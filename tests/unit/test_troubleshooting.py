@@ -1,4 +1,4 @@
-"""Every message the README's troubleshooting table quotes is one the tap can print."""
+"""Every message the troubleshooting tables (README, docs/troubleshooting.md) quote is printable."""
 
 from __future__ import annotations
 
@@ -32,6 +32,7 @@ def literal_text() -> str:
 def quoted_messages() -> list[str]:
     readme = (REPO / "README.md").read_text()
     section = readme.split("## Troubleshooting", 1)[1].split("\n## ", 1)[0]
+    section += (REPO / "docs" / "troubleshooting.md").read_text()
     rows = [line for line in section.splitlines() if line.startswith("| `")]
     return [m for row in rows for m in re.findall(r"`([^`]+)`", row.split(" | ")[0])]
 
