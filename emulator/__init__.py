@@ -5,7 +5,8 @@ from .data import generate_leads
 from .faults import Fault, ProviderFaults
 from .providers import API_PATHS, PROVIDERS
 from .ratelimit import RateLimit
-from .server import LeadsEmulator, RecordedRequest
+from .requestlog import RecordedRequest
+from .server import LeadsEmulator
 from .store import ScheduledMutation
 
 # The fault API: emu.faults(provider) returns the provider's ProviderFaults.

@@ -29,31 +29,44 @@ provider's "default" account) and, for Teli, "org" (an organisation's unique_id 
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
 
+from .client_config import ClientConfigs
+from .lead_data import LeadData
 from .providers import PROVIDERS
+from .registry import Registry
+from .requestlog import RequestLog
 from .wire import Request, Response, json_response
 
-if TYPE_CHECKING:
-    from .server import LeadsEmulator
+
+@dataclass(frozen=True)
+class Controlled:
+    """What the control endpoints drive: the emulator's parts, and its reset."""
+
+    registry: Registry
+    data: LeadData
+    configs: ClientConfigs
+    log: RequestLog
+    reset: Callable[[], None]
 
 
-def handle(emulator: LeadsEmulator, request: Request, body: bytes) -> Response:
+def control_response(emulator: Controlled, request: Request, body: bytes) -> Response:
     action = request.path.removeprefix("/_control/")
     try:
         payload = orjson.loads(body) if body else {}
         if request.method == "GET" and action == "requests":
-            return json_response(200, [record.as_json() for record in emulator.requests])
+            return json_response(200, [record.as_json() for record in emulator.log.all()])
         if request.method == "GET" and action == "config":
             flags = {name: value.lower() in ("1", "true") for name, value in request.query}
             if not flags.get("accounts"):
-                return json_response(200, emulator.tap_config())
+                return json_response(200, emulator.configs.tap_config())
             flags.pop("accounts")
-            return json_response(200, emulator.accounts_config(**flags))
+            return json_response(200, emulator.configs.accounts_config(**flags))
         if request.method == "GET" and action in _READERS:
             return json_response(200, _READERS[action](emulator, dict(request.query)))
         if request.method != "POST" or action not in _ACTIONS:
@@ -63,120 +76,124 @@ def handle(emulator: LeadsEmulator, request: Request, body: bytes) -> Response:
         return json_response(400, {"error": str(exc)})
 
 
-def _faults(emulator: LeadsEmulator, payload: Any) -> dict[str, Any]:
+def _faults(emulator: Controlled, payload: Any) -> dict[str, Any]:
     for item in payload if isinstance(payload, list) else [payload]:
         options = dict(item)
         provider = options.pop("provider", None)
         account = options.pop("account", None)
         if options.pop("clear", False):
-            emulator.clear_faults()
+            emulator.registry.clear_faults()
         elif "latency_ms" in options and provider is None:
-            emulator.latency_ms = float(options["latency_ms"])
+            emulator.registry.latency_ms = float(options["latency_ms"])
         elif "latency_ms" in options:
-            emulator.faults(provider, account).latency_ms = float(options["latency_ms"])
+            emulator.registry.faults(provider, account).latency_ms = float(options["latency_ms"])
         else:
-            emulator.faults(provider, account).add(options.pop("kind"), **options)
+            emulator.registry.faults(provider, account).add(options.pop("kind"), **options)
     accounts = {
         name: {
-            account: [asdict(fault) for fault in emulator.faults(name, account).pending]
-            for account in emulator.account_names(name)
-            if emulator.faults(name, account).pending
+            account: [asdict(fault) for fault in emulator.registry.faults(name, account).pending]
+            for account in emulator.registry.account_names(name)
+            if emulator.registry.faults(name, account).pending
         }
         for name in PROVIDERS
     }
     return {
         "accounts": {name: pending for name, pending in accounts.items() if pending},
-        "latency_ms": emulator.latency_ms,
+        "latency_ms": emulator.registry.latency_ms,
         "providers": {
             name: {
-                "latency_ms": emulator.faults(name).latency_ms,
-                "pending": [asdict(fault) for fault in emulator.faults(name).pending],
+                "latency_ms": emulator.registry.faults(name).latency_ms,
+                "pending": [asdict(fault) for fault in emulator.registry.faults(name).pending],
             }
             for name in PROVIDERS
         },
     }
 
 
-def _reset(emulator: LeadsEmulator, payload: Any) -> dict[str, Any]:
+def _reset(emulator: Controlled, payload: Any) -> dict[str, Any]:
     emulator.reset()
     return {"reset": True}
 
 
-def _touch(emulator: LeadsEmulator, payload: Any) -> dict[str, Any]:
+def _touch(emulator: Controlled, payload: Any) -> dict[str, Any]:
     when = datetime.fromisoformat(payload["when"]) if payload.get("when") else None
-    touched = emulator.touch(payload["provider"], payload["ids"], when, **_whose(payload))
+    touched = emulator.data.touch(payload["provider"], payload["ids"], when, **_whose(payload))
     return {"touched": len(touched)}
 
 
-def _add(emulator: LeadsEmulator, payload: Any) -> dict[str, Any]:
+def _add(emulator: Controlled, payload: Any) -> dict[str, Any]:
     provider = payload["provider"]
-    key = emulator.primary_key(provider)
-    added = emulator.add(provider, int(payload["n"]), **_whose(payload))
+    key = emulator.data.primary_key(provider)
+    added = emulator.data.add(provider, int(payload["n"]), **_whose(payload))
     return {"added": [lead[key] for lead in added]}
 
 
-def _soft_delete(emulator: LeadsEmulator, payload: Any) -> dict[str, Any]:
+def _soft_delete(emulator: Controlled, payload: Any) -> dict[str, Any]:
     provider = payload.get("provider", "flextell")
-    return {"deleted": len(emulator.soft_delete(payload["ids"], provider, **_whose(payload)))}
+    return {"deleted": len(emulator.data.soft_delete(payload["ids"], provider, **_whose(payload)))}
 
 
 def _whose(payload: dict[str, Any]) -> dict[str, Any]:
     return {"account": payload.get("account"), "org": payload.get("org")}
 
 
-def _accounts(emulator: LeadsEmulator, payload: Any) -> dict[str, Any]:
+def _accounts(emulator: Controlled, payload: Any) -> dict[str, Any]:
     for item in payload if isinstance(payload, list) else [payload]:
         if "revoked" in item:
-            change = emulator.revoke if item["revoked"] else emulator.reinstate
+            change = emulator.registry.revoke if item["revoked"] else emulator.registry.reinstate
             change(item["provider"], item.get("account"))
-    return emulator.describe_accounts()
+    return emulator.registry.describe_accounts()
 
 
-def _describe_accounts(emulator: LeadsEmulator, query: dict[str, str]) -> dict[str, Any]:
-    return emulator.describe_accounts()
+def _describe_accounts(emulator: Controlled, query: dict[str, str]) -> dict[str, Any]:
+    return emulator.registry.describe_accounts()
 
 
-def _teli_orgs(emulator: LeadsEmulator, payload: Any) -> dict[str, Any]:
+def _teli_orgs(emulator: Controlled, payload: Any) -> dict[str, Any]:
     leads = payload.get("leads")
-    added = emulator.add_teli_org(
+    added = emulator.registry.add_teli_org(
         payload.get("account"), payload.get("name"), None if leads is None else int(leads)
     )
-    return {"added": added, "organizations": emulator.teli_orgs(payload.get("account"))}
+    return {"added": added, "organizations": emulator.registry.teli_orgs(payload.get("account"))}
 
 
-def _rate_limits(emulator: LeadsEmulator, payload: Any) -> dict[str, Any]:
+def _rate_limits(emulator: Controlled, payload: Any) -> dict[str, Any]:
     for item in payload if isinstance(payload, list) else [payload]:
         options = dict(item)
         if options.pop("clear", False):
-            emulator.clear_rate_limits()
+            emulator.registry.clear_rate_limits()
             continue
-        emulator.set_rate_limit(options.pop("provider"), options.pop("account", None), **options)
+        emulator.registry.set_rate_limit(
+            options.pop("provider"), options.pop("account", None), **options
+        )
     return {
         provider: {entry["name"]: entry["rate_limit"] for entry in entries if entry["rate_limit"]}
-        for provider, entries in emulator.describe_accounts().items()
+        for provider, entries in emulator.registry.describe_accounts().items()
     }
 
 
-def _mutate(emulator: LeadsEmulator, payload: Any) -> dict[str, Any]:
+def _mutate(emulator: Controlled, payload: Any) -> dict[str, Any]:
     options = dict(payload)
-    changed = emulator.mutate(options.pop("provider"), options.pop("kind"), **options)
+    changed = emulator.data.mutate(options.pop("provider"), options.pop("kind"), **options)
     return {"changed": changed}
 
 
-def _schedule(emulator: LeadsEmulator, payload: Any) -> dict[str, Any]:
+def _schedule(emulator: Controlled, payload: Any) -> dict[str, Any]:
     options = dict(payload)
-    mutation = emulator.schedule_mutation(options.pop("provider"), options.pop("kind"), **options)
+    mutation = emulator.data.schedule_mutation(
+        options.pop("provider"), options.pop("kind"), **options
+    )
     return mutation.as_json()
 
 
-def _mutations(emulator: LeadsEmulator, query: dict[str, str]) -> list[dict[str, Any]]:
-    return [mutation.as_json() for mutation in emulator.scheduled_mutations]
+def _mutations(emulator: Controlled, query: dict[str, str]) -> list[dict[str, Any]]:
+    return [mutation.as_json() for mutation in emulator.data.scheduled_mutations()]
 
 
-def _listed(emulator: LeadsEmulator, query: dict[str, str]) -> dict[str, Any]:
+def _listed(emulator: Controlled, query: dict[str, str]) -> dict[str, Any]:
     options = dict(query)
     provider = options.pop("provider")
-    return {"provider": provider, "keys": emulator.listed_keys(provider, **options)}
+    return {"provider": provider, "keys": emulator.data.listed_keys(provider, **options)}
 
 
 _READERS = {

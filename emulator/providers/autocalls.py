@@ -9,8 +9,8 @@ from typing import Any
 from ..data.autocalls import STATUSES
 from ..store import Lead
 from ..wire import Request, Response
-from . import laravel
 from .base import Listing, Page, ProviderAPI, bearer_token
+from .laravel import check_per_page, current_page, last_page, link_collection, validation_error
 
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -44,11 +44,11 @@ class AutocallsAPI(ProviderAPI):
             if value is not None and not _is_day(value):
                 errors[name] = [f"The {name.replace('_', ' ')} field must match the format Y-m-d."]
             days[name] = value
-        per_page = laravel.check_per_page(request, default=15)
+        per_page = check_per_page(request, default=15)
         if isinstance(per_page, dict):
             errors.update(per_page)
         if errors:
-            return laravel.validation_error(errors)
+            return validation_error(errors)
         assert isinstance(per_page, int)
         selection = (
             status,
@@ -57,7 +57,7 @@ class AutocallsAPI(ProviderAPI):
             days["date_from"],
             days["date_to"],
         )
-        return Listing(laravel.current_page(request), per_page, selection)
+        return Listing(current_page(request), per_page, selection)
 
     def select(self, listing: Listing) -> list[Lead]:
         status, campaign, phone, day_from, day_to = listing.selection
@@ -74,7 +74,7 @@ class AutocallsAPI(ProviderAPI):
 
     def envelope(self, request: Request, listing: Listing, page: Page) -> dict[str, Any]:
         number = page.number or 1
-        last = laravel.last_page(page.total, page.size)
+        last = last_page(page.total, page.size)
         path = request.origin + request.path
 
         def url(target: int) -> str:
@@ -93,7 +93,7 @@ class AutocallsAPI(ProviderAPI):
             "from": page.start + 1 if page.count else None,
             "last_page": last,
             "last_page_url": url(last),
-            "links": laravel.link_collection(number, last, url, previous, following),
+            "links": link_collection(number, last, url, previous, following),
             "next_page_url": following,
             "path": path,
             "per_page": page.size,

@@ -7,8 +7,15 @@ from typing import Any
 from ..oauth import FlextellTokenServer
 from ..store import Lead
 from ..wire import Request, Response, json_response
-from . import laravel
 from .base import Listing, Page, ProviderAPI, bearer_token
+from .laravel import (
+    check_per_page,
+    current_page,
+    last_page,
+    link_collection,
+    url_with_query,
+    validation_error,
+)
 
 SORTABLE = ("created_at", "last_name", "first_name", "converted_at", "last_synced_at")
 TRUE, FALSE = ("true", "1"), ("false", "0")
@@ -69,11 +76,11 @@ class FlextellAPI(ProviderAPI):
         sort_order = request.param("sort_order") or None
         if sort_order is not None and sort_order not in ("asc", "desc"):
             errors["sort_order"] = ["The selected sort order is invalid."]
-        per_page = laravel.check_per_page(request, default=15)
+        per_page = check_per_page(request, default=15)
         if isinstance(per_page, dict):
             errors.update(per_page)
         if errors:
-            return laravel.validation_error(errors)
+            return validation_error(errors)
         assert isinstance(per_page, int)
         selection = (
             filters["lead_status_id"],
@@ -84,7 +91,7 @@ class FlextellAPI(ProviderAPI):
             sort_order or "desc",
             bool(filters["trashed"]),
         )
-        return Listing(laravel.current_page(request), per_page, selection)
+        return Listing(current_page(request), per_page, selection)
 
     def select(self, listing: Listing) -> list[Lead]:
         status, source, converted, search, sort_by, order, trashed = listing.selection
@@ -108,13 +115,13 @@ class FlextellAPI(ProviderAPI):
 
     def envelope(self, request: Request, listing: Listing, page: Page) -> dict[str, Any]:
         number = page.number or 1
-        last = laravel.last_page(page.total, page.size)
+        last = last_page(page.total, page.size)
         path = request.origin + request.path
         query = request.query
 
         def url(target: int, origin: str | None = None) -> str:
             base = path if origin is None else origin + request.path
-            return laravel.url_with_query(base, query, target)
+            return url_with_query(base, query, target)
 
         previous = url(number - 1) if number > 1 else None
         following = url(page.next_page or number + 1, page.next_origin) if page.has_next else None
@@ -126,7 +133,7 @@ class FlextellAPI(ProviderAPI):
                 "current_page": number,
                 "from": first_item,
                 "last_page": last,
-                "links": laravel.link_collection(number, last, url, previous, following),
+                "links": link_collection(number, last, url, previous, following),
                 "path": path,
                 "per_page": page.size,
                 "to": page.start + page.count if page.count else None,

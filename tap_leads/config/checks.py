@@ -79,6 +79,10 @@ def _check_globals(config: t.Mapping[str, t.Any]) -> list[str]:
         value = config.get(name)
         if value is not None and not (as_number(value) or 0) > 0:
             errors.append(f"{name} is {value!r}: it must be above 0.")
+    fraction = config.get("max_deleted_fraction")
+    share = as_number(fraction)
+    if fraction is not None and (share is None or not 0 <= share <= 1):
+        errors.append(f"max_deleted_fraction is {fraction!r}: it must be a number from 0 to 1.")
     shard = shard_problem(config.get("shard"))
     if shard:
         errors.append(shard)

@@ -121,7 +121,6 @@ def test_the_package_has_no_import_cycle():
     assert cycles(graph) == []
 
 
-@pytest.mark.xfail(strict=True, reason="emulator/control.py and server.py still import each other")
 def test_the_emulator_has_no_import_cycle():
     graph = import_graph(ROOT / "emulator")
     assert len(graph) > 15
