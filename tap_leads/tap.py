@@ -16,7 +16,7 @@ from singer_sdk import Tap
 from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.singerlib import StateMessage
 
-from tap_leads import config, redaction, sdk_hooks
+from tap_leads import config, redaction, sdk_hooks, shard_state
 from tap_leads.config.cli_files import read_option_file
 from tap_leads.config.env import merge_over, settings_from_env
 from tap_leads.engine.scheduler import Scheduler
@@ -109,6 +109,9 @@ class TapLeads(Tap):
         then ends with one line naming each failure, and a non-zero exit.
         """
         streams = [s for s in self.streams.values() if s.selected]
+        shard_state.keep_own_entries(
+            self.state, self.config, {s.name: s.provider for s in self.streams.values()}
+        )
         try:
             # Planning lists Teli partners' organisations: a signal may come already.
             for stream in streams:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import re
+import socket
+import time
 
 import pytest
 
@@ -198,3 +200,24 @@ def test_no_sdk_note_about_environment_variables(emulator, run_tap):
     assert run.returncode == 0, run.stderr
     assert "env var" not in run.stderr
     assert json.dumps(run.final_state)  # the run ended on a state
+
+
+def test_test_mode_fails_fast_on_a_refused_port(tmp_path, emulator):
+    """With the default retry settings: a health check must not hang on a dead host."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    config = emulator.tap_config(providers=["teli", "sela"])
+    config["sela"]["api_url"] = f"http://127.0.0.1:{closed_port}"
+    path = write_config(tmp_path / "config.json", config)
+
+    started = time.monotonic()
+    result = run_cli("--config", str(path), "--test", cwd=tmp_path)
+    elapsed = time.monotonic() - started
+
+    assert result.returncode == 1, result.stderr
+    assert result.last_line.startswith("1 stream(s) failed (1 other(s) completed): sela_leads: ")
+    assert f"127.0.0.1:{closed_port} was refused" in result.last_line
+    assert "Check sela.api_url" in result.last_line
+    # Before: 8 tries with backoff, 93 s. Generous for a shared machine, far below that.
+    assert elapsed < 45, elapsed
