@@ -16,7 +16,7 @@ from tap_leads.providers import PROVIDERS
 from tap_leads.providers.accounts import shard_problem
 from tap_leads.providers.spec import ProviderSpec
 from tap_leads.timestamps import parse_timestamp
-from tap_leads.values import JSON_KINDS
+from tap_leads.values import JSON_KINDS, as_number
 
 _SCHEMA_ERROR = re.compile(r"^(?P<problem>.*) in config(?P<path>(\[[^\]]*\])+)$", re.S)
 _SCHEMA_PATH = re.compile(r"\[([^\]]*)\]")
@@ -83,6 +83,10 @@ def _check_globals(config: t.Mapping[str, t.Any]) -> list[str]:
         errors.append(f"lookback_window_seconds is {lookback!r}: it must be 0 or more.")
     for name in ("backoff_base_seconds", "progress_interval_seconds"):
         errors += positive_number_problems(config.get(name), name)
+    fraction = config.get("max_deleted_fraction")
+    share = as_number(fraction)
+    if fraction is not None and (share is None or not 0 <= share <= 1):
+        errors.append(f"max_deleted_fraction is {fraction!r}: it must be a number from 0 to 1.")
     shard = shard_problem(config.get("shard"))
     if shard:
         errors.append(shard)

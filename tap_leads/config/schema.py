@@ -160,6 +160,35 @@ def _properties(providers: tuple[ProviderSpec, ...]) -> th.PropertiesList:
             ),
         ),
         th.Property(
+            "detect_deletes",
+            th.BooleanType(nullable=True),
+            default=True,
+            description=(
+                "Keep, per account, which leads its list held (in the state), so that leads "
+                "entering the list are emitted whatever their dates and leads leaving it are "
+                "reported once in the stream deleted_leads. false: keep no membership."
+            ),
+        ),
+        th.Property(
+            "max_deleted_fraction",
+            _DECIMAL,
+            default=0.5,
+            description=(
+                "The largest share of an account's leads one run may report as deleted; "
+                "above it nothing is reported, with a warning, and the next run compares "
+                "with the same earlier walk."
+            ),
+        ),
+        th.Property(
+            "tombstones",
+            th.BooleanType(nullable=True),
+            default=False,
+            description=(
+                "Also emit each deleted lead into its own stream as its key and "
+                "_sdc_deleted_at, for targets that remove rows with hard_delete."
+            ),
+        ),
+        th.Property(
             "max_tries",
             th.IntegerType(nullable=True),
             default=8,

@@ -108,6 +108,7 @@ class ListWalks:
             rows = page.rows
             self._extracted_at = now()
             self.shaper.report.absorb(page.shaping)
+            self.progress.page_done(len(rows), page.retries)
             fresh = 0
             repeats = walk_keys.repeats
             first_time = walk_keys.first_time
@@ -130,8 +131,9 @@ class ListWalks:
                 )
             total = reader.announced_total(reader.envelope(page.body))
             watch.page(total, fresh, walk_keys.repeats - repeats)
-            self.progress.page_done(len(rows), page.retries)
             self._tap.message_writer.flush(force=False)
+            if limited and self._limit_reached():
+                return
 
 
 def now() -> str:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tap_leads.engine import pagination
-from tap_leads.providers import PROVIDERS, ProviderSpec, provider
+from tap_leads.providers import PROVIDERS, provider
+from tap_leads.providers.spec import ProviderSpec
 
 KEYS = ("teli", "nexus_erp", "flextell", "sela", "autocalls")
 

@@ -32,6 +32,11 @@ TELI = {"api_key": "k-123456", "org_id": "o1"}
             ["flextell.tenant_id is missing. Set it: Tenant id, sent as the X-Tenant header."],
         ),
         (
+            {"teli": TELI, "max_deleted_fraction": 1.5},
+            ["max_deleted_fraction is 1.5: it must be a number from 0 to 1."],
+        ),
+        ({"teli": TELI, "max_deleted_fraction": 0, "detect_deletes": False}, []),
+        (
             {"teli": {**TELI, "page_size": 500}},
             ["teli.page_size is 500: Teli takes 1 to 200 leads per page."],
         ),
