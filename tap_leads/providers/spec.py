@@ -137,8 +137,8 @@ class ProviderSpec:
     #: Request path on api_url; {setting} placeholders take that setting, URL-quoted.
     path: str
     page_size_param: str
-    #: Name of the paginator class in tap_leads.engine.pagination.
-    paginator: str
+    #: The paginator class, or its name in tap_leads.engine.pagination.
+    paginator: str | type[EnvelopePaginator]
     #: Authentication headers for validated settings (a block, or an account's merged).
     auth_headers: Callable[[Settings], dict[str, str]]
     #: Settings named when the provider refuses the credentials.
@@ -257,6 +257,8 @@ class ProviderSpec:
 
     @property
     def paginator_class(self) -> type[EnvelopePaginator]:
+        if not isinstance(self.paginator, str):
+            return self.paginator
         # Imported on use: the settings (and --about) need no part of the request engine.
         return getattr(importlib.import_module("tap_leads.engine.pagination"), self.paginator)
 
