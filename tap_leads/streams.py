@@ -135,7 +135,6 @@ class LeadsStream(ListWalks, sdk_hooks.StreamShortcuts, Stream):
                     f"{self.name}{source.display}#{index}",
                     lambda token, number, f=source.fetcher, x=extra: f.fetch(token, number, x),
                     source.fetcher.window,
-                    plan=source.fetcher.reader.plan,
                 )
                 for index, extra in enumerate(source.passes)
             ]

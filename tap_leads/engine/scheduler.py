@@ -16,6 +16,8 @@ import threading
 import typing as t
 from concurrent.futures import CancelledError, Future
 
+from tap_leads.engine.follow import page_number
+
 if t.TYPE_CHECKING:
     from collections.abc import Callable
 
@@ -49,12 +51,10 @@ class Scheduler:
         name: str,
         fetch: Callable[[PageToken, int], Page],
         window: AdaptiveWindow,
-        *,
-        plan: Callable[[Page], tuple[int | None, bool]],
     ) -> Lane:
         """A listing to fetch, emitted after every lane created before it."""
         with self._cond:
-            lane = Lane(self, len(self._lanes), name, fetch=fetch, window=window, plan=plan)
+            lane = Lane(self, len(self._lanes), name, fetch=fetch, window=window)
             self._lanes.append(lane)
         return lane
 
@@ -155,14 +155,12 @@ class Lane:
         *,
         fetch: Callable[[PageToken, int], Page],
         window: AdaptiveWindow,
-        plan: Callable[[Page], tuple[int | None, bool]],
     ) -> None:
         self.scheduler = scheduler
         self.order = order
         self.name = name
         self.fetch = fetch
         self.window = window
-        self._plan = plan
         self._lock = threading.Lock()
         self._pending: dict[int, Future[Page]] = {}
         #: The greatest page count announced so far, once numbered pages are known to work.
@@ -177,7 +175,8 @@ class Lane:
 
     def learn(self, page: Page) -> None:
         """Called with each fetched page: how many pages there are, and whether they count up."""
-        planned, numbered = self._plan(page)
+        planned = page.total_pages
+        numbered = page.next is not None and page_number(page.next) == page.number + 1
         grew = False
         with self._lock:
             if page.number == 1:
