@@ -18,6 +18,7 @@ from tap_leads.config.provider_checks import as_number
 from tap_leads.errors import TapLeadsError
 from tap_leads.progress import Progress
 from tap_leads.providers import has_accounts, provider, selected_accounts
+from tap_leads.providers.accounts import parse_shard, resolve
 from tap_leads.records import KeyLedger, RecordShaper
 from tap_leads.replication import bookmarks
 from tap_leads.replication.walks import ListWalks, now
@@ -80,9 +81,13 @@ class LeadsStream(ListWalks, sdk_hooks.StreamShortcuts, Stream):
             self.auth,
         )
         self._extracted_at = now()
-        self.progress = Progress(
-            self.name, self.logger, as_number(config.get("progress_interval_seconds")) or 5.0
-        )
+        self._progress_interval = as_number(config.get("progress_interval_seconds")) or 5.0
+        #: The listing being read: the stream, or one account (and Teli organisation).
+        self.progress = Progress(self.name, self.logger, self._progress_interval)
+        #: Leads emitted over every listing, for the run's summary.
+        self.emitted = 0
+        #: --test: read the first page of each listing and emit at most one lead of it.
+        self.first_page_only = False
         #: What failed, one line per account (or one for the stream), for the run's summary.
         self.failures: list[str] = []
         #: Accounts whose organisations could not be listed.
@@ -98,13 +103,23 @@ class LeadsStream(ListWalks, sdk_hooks.StreamShortcuts, Stream):
     def sources(self) -> list[Source]:
         """Every listing this run reads, in emission order (a sharded run takes its share)."""
         found: list[Source] = []
-        for account in selected_accounts(self.config, self.spec.key):
+        taken = selected_accounts(self.config, self.spec.key)
+        self._announce_shard(len(taken))
+        for account in taken:
             try:
                 found += self.builder.expand(account)
             except TapLeadsError as exc:
                 self.unlisted += 1
                 self._failed(f"[{account.name}]" if account.name else "", exc)
         return found
+
+    def _announce_shard(self, taken: int) -> None:
+        shard = parse_shard(self.config.get("shard"))
+        if shard is not None:
+            total = len(resolve(self.config, self.spec))
+            self.logger.info(
+                "%s: shard %d/%d takes %d of %d account(s).", self.name, *shard, taken, total
+            )
 
     @property
     def units(self) -> int:
@@ -135,6 +150,8 @@ class LeadsStream(ListWalks, sdk_hooks.StreamShortcuts, Stream):
                     f"{self.name}{source.display}#{index}",
                     lambda token, number, f=source.fetcher, x=extra: f.fetch(token, number, x),
                     source.fetcher.window,
+                    # --test reads the first page only: fetch none ahead.
+                    fetch_ahead=not self.first_page_only,
                 )
                 for index, extra in enumerate(source.passes)
             ]
@@ -183,6 +200,10 @@ class LeadsStream(ListWalks, sdk_hooks.StreamShortcuts, Stream):
         self, source: Source, context: Context | None
     ) -> Iterator[dict[str, t.Any]]:
         state = self.get_context_state(context)
+        self.progress = Progress(
+            f"{self.name}{source.display}", self.logger, self._progress_interval
+        )
+        self.progress.starting(state.get("replication_key_value"), self.config.get("start_date"))
         self._threshold = bookmarks.Threshold(
             self.get_starting_timestamp(context),
             has_bookmark=bool(state.get("replication_key_value")),
@@ -190,7 +211,7 @@ class LeadsStream(ListWalks, sdk_hooks.StreamShortcuts, Stream):
             change_keys=self.spec.change_fields,
         )
         # A connection test asks for a few records per stream; stop there, quietly.
-        self._record_limit = self.ABORT_AT_RECORD_COUNT
+        self._record_limit = 1 if self.first_page_only else self.ABORT_AT_RECORD_COUNT
         # Partitions are synced one after another: the greatest value is this one's.
         self._greatest_seen = None
         emitted = KeyLedger()
@@ -209,7 +230,10 @@ class LeadsStream(ListWalks, sdk_hooks.StreamShortcuts, Stream):
         self.progress.finish(emitted.repeats)
 
     def _limit_reached(self) -> bool:
-        return self._record_limit is not None and self.progress.emitted >= self._record_limit
+        if self._record_limit is None:
+            return False
+        first_page_read = self.first_page_only and self.progress.pages > 0
+        return first_page_read or self.progress.emitted >= self._record_limit
 
     # ----- replication ------------------------------------------------------
 
@@ -218,6 +242,7 @@ class LeadsStream(ListWalks, sdk_hooks.StreamShortcuts, Stream):
         if not self._threshold.admits(row):
             return None
         self.progress.emitted += 1
+        self.emitted += 1
         return row
 
 

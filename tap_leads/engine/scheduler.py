@@ -51,10 +51,14 @@ class Scheduler:
         name: str,
         fetch: Callable[[PageToken, int], Page],
         window: AdaptiveWindow,
+        *,
+        fetch_ahead: bool = True,
     ) -> Lane:
-        """A listing to fetch, emitted after every lane created before it."""
+        """A listing to fetch, emitted after every lane created before it; without
+        `fetch_ahead`, each page is fetched only when it is taken."""
         with self._cond:
             lane = Lane(self, len(self._lanes), name, fetch=fetch, window=window)
+            lane.fetch_ahead = fetch_ahead
             self._lanes.append(lane)
         return lane
 
@@ -168,6 +172,7 @@ class Lane:
         self._numbered = True
         self._next_number = 1
         self.finished = False
+        self.fetch_ahead = True
 
     @property
     def held(self) -> int:
@@ -175,6 +180,8 @@ class Lane:
 
     def learn(self, page: Page) -> None:
         """Called with each fetched page: how many pages there are, and whether they count up."""
+        if not self.fetch_ahead:
+            return
         planned = page.total_pages
         numbered = page.next is not None and page_number(page.next) == page.number + 1
         grew = False

@@ -95,6 +95,7 @@ class ListWalks:
             rows = page.rows
             self._extracted_at = now()
             self.shaper.report.absorb(page.shaping)
+            self.progress.page_done(len(rows), page.retries)
             fresh = 0
             repeats = walk_keys.repeats
             first_time = walk_keys.first_time
@@ -116,8 +117,9 @@ class ListWalks:
                     "already read on earlier pages. Stopping so that no lead is loaded twice."
                 )
             watch.page(page.total, fresh, walk_keys.repeats - repeats)
-            self.progress.page_done(len(rows), page.retries)
             self._tap.message_writer.flush(force=False)
+            if limited and self._limit_reached():
+                return
 
 
 def now() -> str:
