@@ -103,7 +103,7 @@ class SourceBuilder:
                 base_seconds=run.backoff_base_seconds,
                 max_wait_seconds=run.max_retry_wait,
             ),
-            reader=spec.paginator_class(label, spec.page_size(settings)),
+            envelope=spec.envelope(label, spec.page_size(settings)),
             shaper=self.shaper,
             # Rate limits are per key: each account backs off on its own.
             window=AdaptiveWindow(

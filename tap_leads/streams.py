@@ -158,7 +158,7 @@ class LeadsStream(ListWalks, sdk_hooks.StreamShortcuts, Stream):
                     lambda token, number, f=source.fetcher, x=extra: f.fetch(token, number, x),
                     source.fetcher.window,
                     # --test reads the first page only: fetch none ahead.
-                    plan=_no_plan if self.first_page_only else source.fetcher.reader.plan,
+                    fetch_ahead=not self.first_page_only,
                 )
                 for index, extra in enumerate(source.passes)
             ]

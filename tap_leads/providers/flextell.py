@@ -16,6 +16,7 @@ from singer_sdk import typing as th
 from tap_leads.auth.oauth import FlextellOAuth
 from tap_leads.auth.static import StaticAuth
 from tap_leads.auth.token_store import DEFAULT_KEY, TokenStore, TokenStoreError
+from tap_leads.engine.pagination import LaravelResourceEnvelope
 from tap_leads.providers.spec import (
     AuthContext,
     CheckedSettings,
@@ -196,7 +197,7 @@ SPEC = ProviderSpec(
     path="/v1/leads",
     page_param="page",
     page_size_param="per_page",
-    paginator="LaravelResourcePaginator",
+    envelope=LaravelResourceEnvelope,
     # With refresh_token, build_auth refreshes the access token (auth/oauth.py).
     auth_headers=bearer("access_token"),
     extra_headers=extra_headers,

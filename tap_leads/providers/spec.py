@@ -5,7 +5,6 @@ the organisations a key can read, and how it reads an error envelope."""
 
 from __future__ import annotations
 
-import importlib
 import string
 import typing as t
 from collections.abc import Callable, Mapping
@@ -19,7 +18,7 @@ from tap_leads.schemas import ACCOUNT_FIELD
 
 if t.TYPE_CHECKING:
     from tap_leads.engine.endpoint import Auth
-    from tap_leads.engine.pagination import EnvelopePaginator
+    from tap_leads.engine.pagination import Envelope
 
 Settings = Mapping[str, t.Any]
 #: GET a path below the account's api_url and return the JSON body (errors raised).
@@ -137,8 +136,8 @@ class ProviderSpec:
     #: Request path on api_url; {setting} placeholders take that setting, URL-quoted.
     path: str
     page_size_param: str
-    #: The paginator class, or its name in tap_leads.engine.pagination.
-    paginator: str | type[EnvelopePaginator]
+    #: How the provider's envelope is read: a class of tap_leads.engine.pagination.
+    envelope: type[Envelope]
     #: Authentication headers for validated settings (a block, or an account's merged).
     auth_headers: Callable[[Settings], dict[str, str]]
     #: Settings named when the provider refuses the credentials.
@@ -254,13 +253,6 @@ class ProviderSpec:
         """The settings that shape the request, named (under the block's or account's
         prefix) when the provider rejects it."""
         return (*(f.name for f in self.filters), "page_size")
-
-    @property
-    def paginator_class(self) -> type[EnvelopePaginator]:
-        if not isinstance(self.paginator, str):
-            return self.paginator
-        # Imported on use: the settings (and --about) need no part of the request engine.
-        return getattr(importlib.import_module("tap_leads.engine.pagination"), self.paginator)
 
 
 def _query_value(value: t.Any) -> t.Any:

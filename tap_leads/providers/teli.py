@@ -6,6 +6,7 @@ import typing as t
 
 from singer_sdk import typing as th
 
+from tap_leads.engine.pagination import TotalPagesEnvelope
 from tap_leads.errors import ProviderError, error_detail
 from tap_leads.providers.spec import Filter, GetJson, ProviderSpec, Settings, text
 
@@ -96,7 +97,7 @@ SPEC = ProviderSpec(
     # Teli is always paged: without `page` it returns every lead in one response.
     page_param="page",
     page_size_param="page_size",
-    paginator="TotalPagesPaginator",
+    envelope=TotalPagesEnvelope,
     auth_headers=auth_headers,
     auth_settings=("api_key", "org_id"),
     filters=(

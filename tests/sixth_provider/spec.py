@@ -8,6 +8,7 @@ from collections.abc import Mapping
 
 from singer_sdk import typing as th
 
+from tap_leads.engine.pagination import TotalPagesEnvelope
 from tap_leads.providers.spec import (
     AuthContext,
     CheckedSettings,
@@ -67,7 +68,7 @@ SPEC = ProviderSpec(
     default_page_size=25,
     path="/v2/leads",
     page_size_param="limit",
-    paginator="TotalPagesPaginator",
+    envelope=TotalPagesEnvelope,
     auth_headers=auth_headers,
     auth_settings=("api_key", "workspace"),
     filters=(Filter("stage", th.StringType, "Only leads in this stage.", choices=("new", "won")),),
