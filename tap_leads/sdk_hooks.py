@@ -35,6 +35,16 @@ class RunInterrupted(Exception):
         super().__init__(f"received {self.signal_name}")
 
 
+def replace_config(tap: Tap, config: dict[str, t.Any]) -> None:
+    """Give the tap the config it reads from now on, before the SDK validates it.
+
+    Plugin.config is a read-only view of the private `_config`: the SDK offers no hook
+    between reading the config files (or the environment) and validating them, which is
+    where numbers given as text become numbers.
+    """
+    tap._config = config
+
+
 def drop_progress_bookmark(state: dict) -> None:
     """Forget this run's greatest value, so that finalising keeps the previous bookmark.
 
@@ -58,7 +68,7 @@ def handle_termination(tap: Tap, signum: int, frame: FrameType | None) -> None:
 
 
 class _QuietSdkNotes(logging.Filter):
-    """Drops two SDK log lines that say nothing a user can act on.
+    """Drops SDK log lines that say nothing a user can act on.
 
     - "Stream is assumed to be unsorted…": lead lists have no stable order, and the tap
       handles that (bookmarks are promoted only when a stream completes).
@@ -66,7 +76,15 @@ class _QuietSdkNotes(logging.Filter):
       logs one line naming the provider and the setting to fix.
     """
 
-    NOTES = ("Stream is assumed to be unsorted", "An unhandled error occurred while syncing")
+    NOTES = (
+        "Stream is assumed to be unsorted",
+        "An unhandled error occurred while syncing",
+        # The tap reads the environment itself, for --config ENV only.
+        "Skipping parse of env var settings",
+        "Parsing env var for settings config",
+        # Names no account; each listing logs its own start line (progress.py).
+        "Starting incremental sync of",
+    )
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = str(record.msg)
