@@ -36,7 +36,7 @@ class ListWalks:
         bookmark may advance. When the list still moves after the last walk allowed,
         the previous bookmark is kept, so that the next run reads every change again.
         """
-        allowed = int(self.config.get("max_rewalks", 1))
+        allowed = self.run.max_rewalks
         moves: list[str] = []
         start = emitted.count
         first_walk = 0
