@@ -75,9 +75,7 @@ def walk_all(scheduler: Scheduler, server: ScriptedServer, orgs: list[str], wind
 
 def mean_in_flight(server: ScriptedServer, start: float, end: float) -> float:
     """Requests in flight on average between `start` and `end`, from the server's log."""
-    busy = sum(
-        max(0.0, min(seen.ended, end) - max(seen.started, start)) for seen in server.seen
-    )
+    busy = sum(max(0.0, min(seen.ended, end) - max(seen.started, start)) for seen in server.seen)
     return busy / (end - start)
 
 
