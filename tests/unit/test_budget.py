@@ -44,7 +44,7 @@ def fetcher(base_url: str, org: str, window: int) -> PageFetcher:
     return PageFetcher(
         endpoint,
         auth=StaticAuth({"X-API-Key": "k"}),
-        policy=RetryPolicy(max_tries=3, base_seconds=0.01),
+        policy=RetryPolicy(max_tries=3, base_seconds=0.01, max_wait_seconds=300),
         envelope=TotalPagesEnvelope(endpoint.label, 2),
         shaper=SHAPER,
         window=AdaptiveWindow(window),

@@ -39,7 +39,6 @@ class Recorder:
                 self.total -= 1
             return Page(
                 number=number,
-                url=f"{name}/{number}",
                 next=number + 1 if number < self.pages else None,
                 total_pages=self.pages,
             )
@@ -154,7 +153,7 @@ def test_a_failed_page_raises_where_it_is_taken():
     def fetch(token, number):
         if number == 3:
             raise ValueError("page 3 is broken")
-        return Page(number=number, url="", next=number + 1 if number < 5 else None, total_pages=5)
+        return Page(number=number, next=number + 1 if number < 5 else None, total_pages=5)
 
     scheduler = Scheduler(budget=2)
     lane = scheduler.lane("a", fetch, AdaptiveWindow(2))
