@@ -409,3 +409,51 @@ def test_a_broken_shard_fails_alone_and_its_retry_completes_the_data(scenario):
         assert now <= scenario.warehouse[provider]
         gone = {(account, key) for _, account, key in scenario.expected["deleted"]}
         assert scenario.warehouse[provider] - now == (gone if provider == "autocalls" else set())
+
+
+def test_bad_settings_fail_in_one_line_naming_the_setting(dagster_installed, tmp_path):
+    env = {**clean_environ(), "PYTHONPATH": str(REPO), "DAGSTER_HOME": str(tmp_path / "home")}
+    command = [str(DAGSTER_PYTHON), "-m", "orchestration"]
+    shards = subprocess.run(
+        [*command, "run"],
+        env={**env, "LEADS_ORCH_SHARDS": "four"},
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=300,
+        check=False,
+    )
+    assert shards.returncode == 1
+    assert shards.stderr.strip() == (
+        "orchestration: LEADS_ORCH_SHARDS must be a whole number of 1 or more, got 'four'"
+    )
+    retry = subprocess.run(
+        [*command, "retry", "no-such-run"],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=300,
+        check=False,
+    )
+    assert retry.returncode == 1
+    assert retry.stderr.strip().splitlines()[-1] == (
+        f"orchestration: no run no-such-run in DAGSTER_HOME={tmp_path / 'home'}"
+    )
+    # A project that is not there fails the first step, before any shard starts.
+    missing = tmp_path / "no-project"
+    project = subprocess.run(
+        [*command, "run", "--shards", "2"],
+        env={**env, "LEADS_ORCH_PROJECT": str(missing), "LEADS_ORCH_MELTANO": str(MELTANO)},
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=300,
+        check=False,
+    )
+    assert project.returncode == 1
+    outcome = json.loads(project.stdout.strip().splitlines()[-1])
+    assert outcome["failed"] == ["merge_shard_states"]
+    message = f"no meltano.yml in {missing}: set LEADS_ORCH_PROJECT to a Meltano project"
+    assert message in project.stderr
+    assert "run_shard" not in project.stderr
