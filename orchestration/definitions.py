@@ -151,7 +151,12 @@ def run_shard(context: OpExecutionContext, meltano: MeltanoShards, index: int) -
 @job(
     resource_defs={"meltano": MeltanoShards()},
     executor_def=multiprocess_executor.configured(
-        {"max_concurrent": int(_env("LEADS_ORCH_MAX_CONCURRENT", "4"))}
+        {
+            "max_concurrent": int(_env("LEADS_ORCH_MAX_CONCURRENT", "4")),
+            # Each step's process forks from one that has Dagster and this module loaded
+            # already, instead of importing them again per shard.
+            "start_method": {"forkserver": {"preload_modules": [__name__]}},
+        }
     ),
     description="tap-leads in N shards, each its own `meltano run`, from merged shard states.",
 )
