@@ -1,4 +1,4 @@
-"""LeadsStream, what every provider's stream shares, and the five streams.
+"""LeadsStream, what every provider's stream shares, and one stream class per provider.
 
 A stream reads each of its accounts' pages from the run's scheduler in order and emits
 the leads that changed; everything about a provider lives in its spec.
@@ -7,23 +7,22 @@ the leads that changed; everything about a provider lives in its spec.
 from __future__ import annotations
 
 import typing as t
-from functools import cached_property
+from functools import cache, cached_property
 
 from singer_sdk import Stream
 from singer_sdk.helpers.conform import TypeConformanceLevel
 
 from tap_leads import sdk_hooks
-from tap_leads.auth.flextell import flextell_auth
-from tap_leads.config.provider_checks import as_number
 from tap_leads.errors import TapLeadsError
 from tap_leads.progress import Progress
-from tap_leads.providers import has_accounts, provider, selected_accounts
+from tap_leads.providers import has_accounts, selected_accounts
 from tap_leads.providers.accounts import parse_shard, resolve
+from tap_leads.providers.spec import AuthContext
 from tap_leads.records import KeyLedger, RecordShaper
 from tap_leads.replication import bookmarks
 from tap_leads.replication.walks import ListWalks, now
 from tap_leads.schemas import load_schema
-from tap_leads.sources import Source, SourceBuilder, static_auth
+from tap_leads.sources import Source, SourceBuilder
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
@@ -31,10 +30,12 @@ if t.TYPE_CHECKING:
     from singer_sdk import Tap
     from singer_sdk.helpers.types import Context
 
+    from tap_leads.config.run_settings import RunSettings
     from tap_leads.engine.endpoint import Auth
     from tap_leads.engine.fetch import PageFetcher
     from tap_leads.engine.scheduler import Lane, Scheduler
-    from tap_leads.providers import Account, ProviderSpec
+    from tap_leads.providers.accounts import Account
+    from tap_leads.providers.spec import ProviderSpec
 
 
 class LeadsStream(ListWalks, sdk_hooks.StreamShortcuts, Stream):
@@ -60,9 +61,12 @@ class LeadsStream(ListWalks, sdk_hooks.StreamShortcuts, Stream):
 
     def __init__(self, tap: Tap) -> None:
         config = tap.config
+        #: The run's own settings, read once by the tap.
+        self.run: RunSettings = tap.run_settings  # type: ignore[attr-defined]
         #: The accounts form: records carry the account, and each account is a partition.
-        self.list_form = has_accounts(config, self.spec.key)
-        super().__init__(tap=tap, schema=load_schema(self.name, accounts=self.list_form))
+        self.list_form = has_accounts(config, self.spec)
+        schema = load_schema(self.name, accounts=self.list_form, package=self.spec.schemas)
+        super().__init__(tap=tap, schema=schema)
         self.primary_keys = list(self.spec.key_properties(accounts=self.list_form))
         self.shaper = RecordShaper(
             self.schema,
@@ -74,16 +78,15 @@ class LeadsStream(ListWalks, sdk_hooks.StreamShortcuts, Stream):
         )
         self.builder = SourceBuilder(
             self.spec,
-            config,
+            self.run,
             self.shaper,
             self.logger,
             f"{tap.name}/{tap.plugin_version}",
             self.auth,
         )
         self._extracted_at = now()
-        self._progress_interval = as_number(config.get("progress_interval_seconds")) or 5.0
         #: The listing being read: the stream, or one account (and Teli organisation).
-        self.progress = Progress(self.name, self.logger, self._progress_interval)
+        self.progress = Progress(self.name, self.logger, self.run.progress_interval_seconds)
         #: Leads emitted over every listing, for the run's summary.
         self.emitted = 0
         #: --test: read the first page of each listing and emit at most one lead of it.
@@ -95,7 +98,11 @@ class LeadsStream(ListWalks, sdk_hooks.StreamShortcuts, Stream):
         sdk_hooks.quiet_sdk_notes([self.logger])
 
     def auth(self, account: Account) -> Auth:
-        return static_auth(self.spec, account)
+        # Refreshed tokens reach every page fetch, since the fetcher reads them per request.
+        context = AuthContext(
+            account.key, account.prefix, self.run.request_timeout, self._tap.mask_secret
+        )
+        return self.spec.auth(account.settings, context)
 
     # ----- sources and lanes ------------------------------------------------
 
@@ -103,7 +110,7 @@ class LeadsStream(ListWalks, sdk_hooks.StreamShortcuts, Stream):
     def sources(self) -> list[Source]:
         """Every listing this run reads, in emission order (a sharded run takes its share)."""
         found: list[Source] = []
-        taken = selected_accounts(self.config, self.spec.key)
+        taken = selected_accounts(self.config, self.spec)
         self._announce_shard(len(taken))
         for account in taken:
             try:
@@ -151,7 +158,7 @@ class LeadsStream(ListWalks, sdk_hooks.StreamShortcuts, Stream):
                     lambda token, number, f=source.fetcher, x=extra: f.fetch(token, number, x),
                     source.fetcher.window,
                     # --test reads the first page only: fetch none ahead.
-                    plan=_no_plan if self.first_page_only else source.fetcher.reader.plan,
+                    fetch_ahead=not self.first_page_only,
                 )
                 for index, extra in enumerate(source.passes)
             ]
@@ -201,13 +208,13 @@ class LeadsStream(ListWalks, sdk_hooks.StreamShortcuts, Stream):
     ) -> Iterator[dict[str, t.Any]]:
         state = self.get_context_state(context)
         self.progress = Progress(
-            f"{self.name}{source.display}", self.logger, self._progress_interval
+            f"{self.name}{source.display}", self.logger, self.run.progress_interval_seconds
         )
         self.progress.starting(state.get("replication_key_value"), self.config.get("start_date"))
         self._threshold = bookmarks.Threshold(
             self.get_starting_timestamp(context),
             has_bookmark=bool(state.get("replication_key_value")),
-            lookback_seconds=float(self.config.get("lookback_window_seconds") or 0),
+            lookback_seconds=self.run.lookback_window_seconds,
             change_keys=self.spec.change_fields,
         )
         # A connection test asks for a few records per stream; stop there, quietly.
@@ -250,40 +257,8 @@ def _no_plan(page: object) -> tuple[int | None, bool]:
     return None, False
 
 
-class TeliLeadsStream(LeadsStream):
-    spec = provider("teli")
-
-
-class NexusErpLeadsStream(LeadsStream):
-    spec = provider("nexus_erp")
-
-
-class FlextellLeadsStream(LeadsStream):
-    spec = provider("flextell")
-
-    def auth(self, account: Account) -> Auth:
-        # Refreshed tokens reach every page fetch, since the fetcher reads them per request.
-        return flextell_auth(
-            account.settings,
-            key=account.key,
-            setting=account.prefix,
-            timeout=float(self.config.get("request_timeout") or 60),
-            on_new_secret=self._tap.mask_secret,
-        )
-
-
-class SelaLeadsStream(LeadsStream):
-    spec = provider("sela")
-
-
-class AutocallsLeadsStream(LeadsStream):
-    spec = provider("autocalls")
-
-
-STREAM_TYPES: tuple[type[LeadsStream], ...] = (
-    TeliLeadsStream,
-    NexusErpLeadsStream,
-    FlextellLeadsStream,
-    SelaLeadsStream,
-    AutocallsLeadsStream,
-)
+@cache
+def stream_class(spec: ProviderSpec) -> type[LeadsStream]:
+    """The stream class of a provider: LeadsStream with the provider's spec."""
+    name = "".join(part.title() for part in spec.key.split("_")) + "LeadsStream"
+    return type(name, (LeadsStream,), {"spec": spec, "__module__": __name__})

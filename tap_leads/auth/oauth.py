@@ -4,56 +4,28 @@ Flextell offers only the authorization-code flow, so a headless tap lives on a r
 token obtained once, outside the tap. Flextell may rotate it on every refresh: the old
 one is then dead, and losing the new one would mean authorising again by hand. The
 tokens therefore live in a token store (token_store.py), written before a rotated token
-is used; flextell_auth.py builds the credentials from the settings.
+is used; providers/flextell.py builds the credentials from the settings.
 """
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 import typing as t
-import weakref
 from collections.abc import Callable, Mapping
-from urllib.parse import urlsplit
 
-import requests
-
+from tap_leads.auth.token_endpoint import TokenEndpoint, TokenRefusedError
 from tap_leads.auth.token_store import DEFAULT_KEY, Tokens, TokenStore, TokenStoreError
-from tap_leads.auth.token_store import is_text as _text
-from tap_leads.auth.token_store import number as _number
-from tap_leads.errors import AuthError, ProviderError, TransientError
 from tap_leads.redaction import redact
+from tap_leads.values import is_text
 
 #: Refresh this long before the access token expires ...
 DEFAULT_MARGIN_SECONDS = 60.0
 #: ... or within the last quarter of its lifetime, for tokens that live only minutes.
 _MARGIN_SHARE = 0.25
-#: What OAuth servers assume, and Flextell documents as typical, when expires_in is absent.
-DEFAULT_LIFETIME_SECONDS = 3600.0
-# Quick tries of the token endpoint when the connection fails or it answers 5xx/429. Few,
-# because the page fetcher retries the whole request under its own policy anyway.
-_TOKEN_TRIES = 3
-_TOKEN_PAUSES = (0.3, 1.0)
 # A 401 for the token that a refresh after a 401 produced, this soon after it, ends the run:
 # a third token would be refused as well. Later, the token may have been revoked meanwhile.
 _RECENT_REFRESH_SECONDS = 60.0
-
-
-# Locks copied into a forked child may be held by a thread that does not exist there.
-_AUTHS: weakref.WeakSet[FlextellOAuth] = weakref.WeakSet()
-
-
-def _after_fork_in_child() -> None:
-    for auth in list(_AUTHS):
-        auth._lock = threading.Lock()
-
-
-os.register_at_fork(after_in_child=_after_fork_in_child)
-
-
-class TokenRefusedError(AuthError):
-    """The token endpoint refused the refresh: authorising again is the only way on."""
 
 
 class FlextellOAuth:
@@ -76,21 +48,19 @@ class FlextellOAuth:
         store: TokenStore,
         key: str = DEFAULT_KEY,
         margin_seconds: float = DEFAULT_MARGIN_SECONDS,
-        timeout: float = 60.0,
-        label: str = "Flextell",
+        timeout: float,
+        label: str,
         setting: str = "flextell",
         extra_headers: Mapping[str, str] | None = None,
         on_new_secret: Callable[[str], None] | None = None,
     ) -> None:
         self.token_url = token_url
-        self.client_id = client_id
-        self._client_secret = client_secret
+        self.endpoint = TokenEndpoint(token_url, client_id, client_secret, timeout, label, setting)
         self._config_refresh_token = refresh_token or None
         self._config_access_token = access_token or None
         self.store = store
         self.key = key
         self.margin_seconds = margin_seconds
-        self.timeout = timeout
         self.label = label
         self.setting = setting
         self.extra_headers = dict(extra_headers or {})
@@ -98,32 +68,16 @@ class FlextellOAuth:
         self._lock = threading.Lock()
         self._tokens: Tokens | None = None
         self._headers: Mapping[str, str] = {}
-        self._generation = 0
         # The access token that a refresh after a 401 produced: a 401 for it ends the run.
         self._refreshed_after_401: str | None = None
         self._refreshed_after_401_at = 0.0
         self._known_secrets: list[str] = [s for s in (client_secret, refresh_token) if s]
-        self.refreshes = 0  # token requests that this object (this process) made
-        _AUTHS.add(self)
 
     def __repr__(self) -> str:
         return (
             f"FlextellOAuth(setting={self.setting!r}, key={self.key!r}, "
-            f"token_url={self.token_url!r}, store={str(self.store.path)!r}, "
-            f"generation={self._generation})"
+            f"token_url={self.token_url!r}, store={str(self.store.path)!r})"
         )
-
-    def __getstate__(self) -> dict[str, t.Any]:
-        # The lock is per process, and the redaction hook belongs to the parent's loggers.
-        state = self.__dict__.copy()
-        del state["_lock"]
-        state["on_new_secret"] = None
-        return state
-
-    def __setstate__(self, state: dict[str, t.Any]) -> None:
-        self.__dict__.update(state)
-        self._lock = threading.Lock()
-        _AUTHS.add(self)
 
     # Auth
 
@@ -168,11 +122,6 @@ class FlextellOAuth:
         """Every token and secret known so far, for the log redaction."""
         return list(self._known_secrets)
 
-    @property
-    def generation(self) -> int:
-        """How many times the access token has changed in this process."""
-        return self._generation
-
     # Internals; the caller holds self._lock.
 
     def _current(self) -> Tokens:
@@ -211,13 +160,13 @@ class FlextellOAuth:
                 return
             current = stored or self._current()
             try:
-                fresh = self._refresh(current.refresh_token)
+                fresh = self.endpoint.refresh(current.refresh_token, self._refused_message)
             except TokenRefusedError:
                 # A refresh token set after authorising again, not yet in the store.
                 config_token = self._config_refresh_token
                 if config_token is None or config_token == current.refresh_token:
                     raise
-                fresh = self._refresh(config_token)
+                fresh = self.endpoint.refresh(config_token, self._refused_message)
             # Durable before use: if the run dies now, the next one finds the new token.
             try:
                 self.store.write(self.key, fresh)
@@ -235,92 +184,18 @@ class FlextellOAuth:
                 self._known_secrets.append(value)
                 if self.on_new_secret is not None:
                     self.on_new_secret(value)
-        if self._tokens is None or tokens.access_token != self._tokens.access_token:
-            self._generation += 1
         self._tokens = tokens
         headers = dict(self.extra_headers)
         if tokens.access_token is not None:
             headers["Authorization"] = f"Bearer {tokens.access_token}"
         self._headers = headers
 
-    def _refresh(self, refresh_token: str) -> Tokens:
-        form = {
-            "grant_type": "refresh_token",
-            "refresh_token": refresh_token,
-            "client_id": self.client_id,
-            "client_secret": self._client_secret,
-        }
-        host = urlsplit(self.token_url).netloc
-        failure = ""
-        response: requests.Response | None = None
-        for attempt in range(_TOKEN_TRIES):
-            if attempt:
-                time.sleep(_TOKEN_PAUSES[min(attempt - 1, len(_TOKEN_PAUSES) - 1)])
-            self.refreshes += 1
-            try:
-                response = requests.post(
-                    self.token_url,
-                    data=form,
-                    headers={"Accept": "application/json"},
-                    timeout=self.timeout,
-                    allow_redirects=False,
-                )
-            except requests.ConnectionError as exc:
-                # Also a connect timeout: nothing reached the server, so trying again is safe.
-                failure = f"the connection to {host} failed ({type(exc).__name__})"
-                response = None
-                continue
-            except requests.RequestException as exc:
-                # A read timeout is not retried here: the server may have rotated the token.
-                raise TransientError(
-                    f"{self.label}: the token endpoint {self.token_url} did not answer "
-                    f"within {self.timeout:g} s ({type(exc).__name__})."
-                ) from None
-            if response.status_code >= 500 or response.status_code == 429:
-                failure = f"HTTP {response.status_code}"
-                continue
-            break
-        if response is None or response.status_code >= 500 or response.status_code == 429:
-            raise TransientError(
-                f"{self.label}: the token endpoint {self.token_url} failed {_TOKEN_TRIES} times "
-                f"({failure}); the access token could not be refreshed."
-            )
-        return self._read_grant(response, refresh_token)
-
-    def _read_grant(self, response: requests.Response, spent: str) -> Tokens:
-        status = response.status_code
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        if not isinstance(body, dict):
-            body = {}
-        error = body.get("error")
-        if status in (400, 401, 403) or (error and status != 200):
-            raise TokenRefusedError(self._refused_message(status, body))
-        access = body.get("access_token")
-        if status != 200 or not _text(access):
-            raise ProviderError(
-                f"{self.label}: the token endpoint {self.token_url} answered HTTP {status} "
-                f"without an access_token. Check {self.setting}.token_url."
-            )
-        lifetime = _number(body.get("expires_in"))
-        if lifetime is None or lifetime <= 0:
-            lifetime = DEFAULT_LIFETIME_SECONDS
-        rotated = body.get("refresh_token")
-        return Tokens(
-            refresh_token=str(rotated) if _text(rotated) else spent,
-            access_token=str(access),
-            expires_at=time.time() + lifetime,
-            lifetime=lifetime,
-        )
-
     def _refused_message(self, status: int, body: Mapping[str, t.Any]) -> str:
         s = self.setting
         error = str(body.get("error") or f"HTTP {status}")
         described = body.get("error_description") or body.get("message")
         detail = error
-        if _text(described):
+        if is_text(described):
             detail = f"{error}: {described}"
         detail = redact(detail, sorted(self._known_secrets, key=len, reverse=True))
         if error == "invalid_client":

@@ -28,7 +28,7 @@ if t.TYPE_CHECKING:
 
     from tap_leads.engine.concurrency import AdaptiveWindow, RateLimiter
     from tap_leads.engine.endpoint import Auth, Endpoint
-    from tap_leads.engine.pagination import EnvelopePaginator
+    from tap_leads.engine.pagination import Envelope
     from tap_leads.records import RecordShaper
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -43,20 +43,19 @@ class PageFetcher:
         *,
         auth: Auth,
         policy: RetryPolicy,
-        reader: EnvelopePaginator,
+        envelope: Envelope,
         shaper: RecordShaper,
         window: AdaptiveWindow,
         limiter: RateLimiter,
         logger: logging.Logger,
         explain_404: Callable[[str], str | None] | None = None,
-        on_reply: Callable[[Reply], None] | None = None,
         answered: threading.Event | None = None,
         quota: Quota | None = None,
     ) -> None:
         self.endpoint = endpoint
         self.auth = auth
         self.policy = policy
-        self.reader = reader
+        self.envelope = envelope
         self.shaper = shaper
         self.window = window
         self.limiter = limiter
@@ -68,7 +67,6 @@ class PageFetcher:
         self.replies = ReplyChecker(
             endpoint, auth, policy, window, explain_404, answered=self.answered
         )
-        self._on_reply = on_reply
         self._transport: Transport | None = None
 
     @property
@@ -82,6 +80,7 @@ class PageFetcher:
                 self.endpoint.base_url,
                 pool_size=self.window.limit,
                 timeout=self.endpoint.timeout,
+                secret_headers=self.endpoint.secret_headers,
             )
         return self._transport
 
@@ -127,10 +126,19 @@ class PageFetcher:
     def fetch(
         self, token: PageToken, number: int, extra: Mapping[str, t.Any] | None = None
     ) -> Page:
-        """Fetch, parse and shape one page, retrying transient failures per the policy."""
+        """Fetch, parse and shape one page, retrying transient failures per the policy.
+
+        The envelope is read here, once, into the page's facts."""
         page = self._retrying(self.request_url(token, extra), number)
-        rows = self.reader.records(page)
-        return page._replace(rows=rows, shaping=self.shaper.shape_rows(rows))
+        rows, next_token, total, total_pages = self.envelope.read(page.body, number)
+        return page._replace(
+            body=None,
+            rows=rows,
+            shaping=self.shaper.shape_rows(rows),
+            next=next_token,
+            total=total,
+            total_pages=total_pages,
+        )
 
     def get_json(self, path: str) -> t.Any:
         """GET another endpoint of the same API (e.g. a list of organisations), parsed."""
@@ -156,14 +164,14 @@ class PageFetcher:
                 # A request waiting to be retried holds no slot of the run's budget.
                 budget.pause(wait)
                 continue
-            return page._replace(retries=len(retries), throttled=retries.count(429))
+            return page._replace(retries=len(retries))
 
     def _attempt(self, url: str, number: int) -> Page:
         reply, sent = self._get(url)
         if reply.status == 401 and self.auth.after_unauthorized(sent):
             reply, _ = self._get(url)
         self.replies.check_status(reply)
-        return Page(number=number, url=reply.url, body=self.replies.parse(reply, number))
+        return Page(number=number, body=self.replies.parse(reply, number))
 
     def _get(self, url: str) -> tuple[Reply, Mapping[str, str]]:
         # Waits for the rate cap or a spent quota hold no slot of the run's budget.
@@ -181,8 +189,6 @@ class PageFetcher:
         finally:
             self.quota.settle(headers)
         self.answered.set()
-        if self._on_reply is not None:
-            self._on_reply(reply)
         return reply, auth
 
     def _log_retry(self, exc: TransientError, number: int, tries: int, wait: float) -> None:

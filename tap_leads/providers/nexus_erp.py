@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from singer_sdk import typing as th
 
+from tap_leads.engine.pagination import HasNextPageEnvelope
 from tap_leads.providers.spec import Filter, ProviderSpec, bearer
+
+#: The statuses Nexus ERP documents for its status filter.
+STATUSES = ("NOT_CONTACTED", "CONTACTED", "QUALIFIED", "CONVERTED", "LOST")
 
 SPEC = ProviderSpec(
     key="nexus_erp",
@@ -20,14 +24,15 @@ SPEC = ProviderSpec(
     path="/api/v1/leads",
     page_param="page",
     page_size_param="pageSize",
-    paginator="HasNextPagePaginator",
+    envelope=HasNextPageEnvelope,
     auth_headers=bearer("api_key"),
     auth_settings=("api_key",),
     filters=(
         Filter(
             "status",
             th.StringType,
-            "Only leads in this status: NOT_CONTACTED, CONTACTED, QUALIFIED, CONVERTED, LOST.",
+            "Only leads in this status: " + ", ".join(STATUSES) + ".",
+            choices=STATUSES,
         ),
         Filter("search", th.StringType, "Case-insensitive match on name, email, phone, company."),
         Filter(

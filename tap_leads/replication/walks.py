@@ -5,6 +5,7 @@ from __future__ import annotations
 import typing as t
 from datetime import UTC, datetime
 
+from tap_leads.engine.follow import follow
 from tap_leads.errors import PaginationError
 from tap_leads.records import KeyLedger
 from tap_leads.replication import bookmarks
@@ -24,20 +25,7 @@ class ListWalks:
     def pages(self, source: Source, lane: Lane) -> Iterator[Page]:
         """Every page in order, until the envelope says stop."""
         fetcher = source.fetcher
-        paginator = self.spec.paginator_class(fetcher.label, fetcher.reader.page_size)
-        page = lane.take(1, 1)
-        while True:
-            yield page
-            paginator.advance(page)
-            if paginator.finished:
-                return
-            number, token = page.number + 1, paginator.current_value
-            if isinstance(token, str):
-                # Refuse a foreign host even when the page is fetched by its number.
-                fetcher.pin_next_url(token)
-            if paginator.page_number(token) == number:
-                token = number
-            page = lane.take(number, token)
+        return follow(lane.take, fetcher.label, fetcher.pin_next_url)
 
     def _walk_until_still(
         self, source: Source, lane: Lane, emitted: KeyLedger
@@ -48,7 +36,7 @@ class ListWalks:
         bookmark may advance. When the list still moves after the last walk allowed,
         the previous bookmark is kept, so that the next run reads every change again.
         """
-        allowed = int(self.config.get("max_rewalks", 1))
+        allowed = self.run.max_rewalks
         moves: list[str] = []
         start = emitted.count
         first_walk = 0
@@ -100,7 +88,6 @@ class ListWalks:
     ) -> Iterator[dict[str, t.Any]]:
         """One walk of the list: its leads not emitted yet, and what the walk saw."""
         key = self.spec.primary_keys[0]
-        reader = source.fetcher.reader
         account = source.account.name  # None for the single block: no account field
         limited = self._record_limit is not None
         rewalk = walk_keys is not emitted
@@ -129,8 +116,7 @@ class ListWalks:
                     f"{source.fetcher.label} pagination loops: page {page.number} holds only leads "
                     "already read on earlier pages. Stopping so that no lead is loaded twice."
                 )
-            total = reader.announced_total(reader.envelope(page.body))
-            watch.page(total, fresh, walk_keys.repeats - repeats)
+            watch.page(page.total, fresh, walk_keys.repeats - repeats)
             self._tap.message_writer.flush(force=False)
             if limited and self._limit_reached():
                 return

@@ -10,10 +10,12 @@ from importlib import resources
 ACCOUNT_FIELD = "account"
 
 
-def load_schema(stream_name: str, *, accounts: bool = False) -> dict:
-    schema = json.loads(
-        resources.files("tap_leads.schemas").joinpath(f"{stream_name}.json").read_text()
-    )
+def load_schema(
+    stream_name: str, *, accounts: bool = False, package: str = "tap_leads.schemas"
+) -> dict:
+    """The stream's JSON Schema, <stream_name>.json in the package; with the account field
+    first in the accounts form."""
+    schema = json.loads(resources.files(package).joinpath(f"{stream_name}.json").read_text())
     if accounts:
         schema["properties"] = {
             ACCOUNT_FIELD: {
