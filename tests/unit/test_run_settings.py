@@ -20,6 +20,9 @@ EXPECTED_DEFAULTS = {
     "max_retry_wait": 300,
     "progress_interval_seconds": 5,
     "backoff_base_seconds": 1.0,
+    "detect_deletes": True,
+    "max_deleted_fraction": 0.5,
+    "tombstones": False,
 }
 
 
@@ -39,7 +42,10 @@ def test_an_explicit_null_is_the_default():
 
 
 def test_values_are_read_as_their_kind():
-    run = RunSettings.from_config({"max_tries": "3", "backoff_base_seconds": "0.5"})
+    run = RunSettings.from_config(
+        {"max_tries": "3", "backoff_base_seconds": "0.5", "detect_deletes": False}
+    )
+    assert run.detect_deletes is False
     assert run.max_tries == 3
     assert isinstance(run.max_tries, int)
     assert run.backoff_base_seconds == 0.5
