@@ -7,6 +7,7 @@ the leads that changed; everything about a provider lives in its spec.
 from __future__ import annotations
 
 import typing as t
+from datetime import UTC, datetime
 from functools import cached_property
 
 from singer_sdk import Stream
@@ -18,11 +19,11 @@ from tap_leads.config.provider_checks import as_number
 from tap_leads.errors import TapLeadsError
 from tap_leads.progress import Progress
 from tap_leads.providers import has_accounts, provider, selected_accounts
-from tap_leads.records import KeyLedger, RecordShaper
-from tap_leads.replication import bookmarks
-from tap_leads.replication.walks import ListWalks, now
-from tap_leads.schemas import load_schema
+from tap_leads.records import RecordShaper
+from tap_leads.replication.walks import AccountWalk, WalkSettings
+from tap_leads.schemas import ACCOUNT_FIELD, DELETED_AT_FIELD, DELETED_STREAM, load_schema
 from tap_leads.sources import Source, SourceBuilder, static_auth
+from tap_leads.timestamps import format_timestamp
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
@@ -36,7 +37,7 @@ if t.TYPE_CHECKING:
     from tap_leads.providers import Account, ProviderSpec
 
 
-class LeadsStream(ListWalks, sdk_hooks.StreamShortcuts, Stream):
+class LeadsStream(sdk_hooks.StreamShortcuts, Stream):
     """One provider's "list leads" endpoint, over each of its configured accounts."""
 
     spec: t.ClassVar[ProviderSpec]
@@ -61,7 +62,11 @@ class LeadsStream(ListWalks, sdk_hooks.StreamShortcuts, Stream):
         config = tap.config
         #: The accounts form: records carry the account, and each account is a partition.
         self.list_form = has_accounts(config, self.spec.key)
-        super().__init__(tap=tap, schema=load_schema(self.name, accounts=self.list_form))
+        detect = config.get("detect_deletes") is not False
+        #: Deleted leads are also sent into this stream, as their key and _sdc_deleted_at.
+        self.tombstones = detect and bool(config.get("tombstones"))
+        schema = load_schema(self.name, accounts=self.list_form, tombstones=self.tombstones)
+        super().__init__(tap=tap, schema=schema)
         self.primary_keys = list(self.spec.key_properties(accounts=self.list_form))
         self.shaper = RecordShaper(
             self.schema,
@@ -79,7 +84,19 @@ class LeadsStream(ListWalks, sdk_hooks.StreamShortcuts, Stream):
             f"{tap.name}/{tap.plugin_version}",
             self.auth,
         )
-        self._extracted_at = now()
+        self.walk_settings = WalkSettings(
+            max_rewalks=int(config.get("max_rewalks", 1)),
+            lookback_seconds=float(config.get("lookback_window_seconds") or 0),
+            detect_deletes=detect,
+            max_deleted_fraction=_fraction(config.get("max_deleted_fraction")),
+            run_started=format_timestamp(datetime.now(UTC)),
+        )
+        if detect:
+            # Every STATE holds every account's membership: one per stream, not per 10,000
+            # records, keeps a run's STATE messages within a few times the final state.
+            self.STATE_MSG_FREQUENCY = 1 << 62
+        #: The account being walked: its threshold, greatest value and membership.
+        self.walk: AccountWalk | None = None
         self.progress = Progress(
             self.name, self.logger, as_number(config.get("progress_interval_seconds")) or 5.0
         )
@@ -183,43 +200,58 @@ class LeadsStream(ListWalks, sdk_hooks.StreamShortcuts, Stream):
     def _source_records(
         self, source: Source, context: Context | None
     ) -> Iterator[dict[str, t.Any]]:
-        state = self.get_context_state(context)
-        self._threshold = bookmarks.Threshold(
-            self.get_starting_timestamp(context),
-            has_bookmark=bool(state.get("replication_key_value")),
-            lookback_seconds=float(self.config.get("lookback_window_seconds") or 0),
-            change_keys=self.spec.change_fields,
+        # Partitions are synced one after another: each gets a walk of its own.
+        self.walk = walk = AccountWalk(
+            name=self.name,
+            spec=self.spec,
+            source=source,
+            state=self.get_context_state(context),
+            start=self.get_starting_timestamp(context),
+            settings=self.walk_settings,
+            record_limit=self.ABORT_AT_RECORD_COUNT,
+            logger=self.logger,
+            progress=self.progress,
+            absorb=self.shaper.report.absorb,
+            flush=lambda: self._tap.message_writer.flush(force=False),
         )
-        # A connection test asks for a few records per stream; stop there, quietly.
-        self._record_limit = self.ABORT_AT_RECORD_COUNT
-        # Partitions are synced one after another: the greatest value is this one's.
-        self._greatest_seen = None
-        emitted = KeyLedger()
         try:
-            for lane in self._lanes_of(source):
-                try:
-                    yield from self._walk_until_still(source, lane, emitted)
-                finally:
-                    lane.finish()
-                if self._limit_reached():
-                    break
+            yield from walk.records(self._lanes_of(source))
         finally:
             # Many accounts would otherwise keep their connections open until the stream ends.
             source.fetcher.close()
+        self._report_departed(walk)
         self.shaper.log_summary()
-        self.progress.finish(emitted.repeats)
+        self.progress.finish(walk.seen.repeats)
 
-    def _limit_reached(self) -> bool:
-        return self._record_limit is not None and self.progress.emitted >= self._record_limit
+    def _report_departed(self, walk: AccountWalk) -> None:
+        """Leads that left the account's list: once in deleted_leads, and as tombstones."""
+        if not walk.departed:
+            return
+        account = walk.source.account.name
+        deleted = self._tap.streams.get(DELETED_STREAM)
+        if deleted is not None and deleted.selected:
+            deleted.report(self.name, account or "", walk.departed)  # type: ignore[attr-defined]
+        if self.tombstones:
+            key = self.spec.primary_keys[0]
+            whole = "integer" in self.schema["properties"][key].get("type", ())
+            for text, deleted_at in walk.departed:
+                tombstone: dict[str, t.Any] = {key: int(text) if whole else text}
+                if account is not None:
+                    tombstone = {ACCOUNT_FIELD: account, **tombstone}
+                tombstone[DELETED_AT_FIELD] = deleted_at
+                self._write_record_message(tombstone)
+        self.logger.info(
+            "%s%s: %d lead(s) left the list since the earlier run; reported in %s.",
+            self.name,
+            walk.source.display,
+            len(walk.departed),
+            DELETED_STREAM,
+        )
 
-    # ----- replication ------------------------------------------------------
 
-    def post_process(self, row: dict, context: Context | None = None) -> dict | None:
-        """Emit only leads changed at or after the bookmark (or start_date) less lookback."""
-        if not self._threshold.admits(row):
-            return None
-        self.progress.emitted += 1
-        return row
+def _fraction(value: t.Any) -> float:
+    share = as_number(value)
+    return 0.5 if share is None else share
 
 
 class TeliLeadsStream(LeadsStream):

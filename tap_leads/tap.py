@@ -14,6 +14,7 @@ from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.singerlib import StateMessage
 
 from tap_leads import config, redaction, sdk_hooks
+from tap_leads.deleted_leads import DeletedLeadsStream
 from tap_leads.engine.scheduler import Scheduler
 from tap_leads.errors import TapLeadsError
 from tap_leads.output import BufferedMsgSpecWriter, OutputClosed
@@ -79,11 +80,12 @@ class TapLeads(Tap):
         cls._listing_only = bool(value)
         super().cb_discover(ctx, param, value)
 
-    def discover_streams(self) -> list[LeadsStream]:
+    def discover_streams(self) -> list[LeadsStream | DeletedLeadsStream]:
         configured = {p.key for p in config.configured_providers(self.config)}
         if not configured and self._listing_only:
-            return [stream(self) for stream in STREAM_TYPES]
-        return [stream(self) for stream in STREAM_TYPES if stream.spec.key in configured]
+            return [*(stream(self) for stream in STREAM_TYPES), DeletedLeadsStream(self)]
+        leads = [stream(self) for stream in STREAM_TYPES if stream.spec.key in configured]
+        return [*leads, DeletedLeadsStream(self)] if leads else []
 
     @cached_property
     def scheduler(self) -> Scheduler:
@@ -96,12 +98,17 @@ class TapLeads(Tap):
         A stream that fails keeps its previous bookmark and the others go on; the run
         then ends with one line naming each failure, and a non-zero exit.
         """
-        streams = [s for s in self.streams.values() if s.selected]
+        streams = [
+            s for s in self.streams.values() if s.selected and not isinstance(s, DeletedLeadsStream)
+        ]
         try:
             # Planning lists Teli partners' organisations: a signal may come already.
             for stream in streams:
                 stream.plan_lanes(self.scheduler)
             self.scheduler.start()
+            for stream in self.streams.values():
+                if isinstance(stream, DeletedLeadsStream):
+                    stream.announce()  # its table exists before the first deletion
             super().sync_all()
         except (sdk_hooks.RunInterrupted, OutputClosed) as exc:
             # No request starts after this; the ones in flight end with the process.

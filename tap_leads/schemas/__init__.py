@@ -8,9 +8,13 @@ from importlib import resources
 
 #: The field that names the account in every record of the accounts form.
 ACCOUNT_FIELD = "account"
+#: The field of a tombstone: the lead with this key was deleted at this time.
+DELETED_AT_FIELD = "_sdc_deleted_at"
+#: The stream that reports leads which left their list.
+DELETED_STREAM = "deleted_leads"
 
 
-def load_schema(stream_name: str, *, accounts: bool = False) -> dict:
+def load_schema(stream_name: str, *, accounts: bool = False, tombstones: bool = False) -> dict:
     schema = json.loads(
         resources.files("tap_leads.schemas").joinpath(f"{stream_name}.json").read_text()
     )
@@ -22,5 +26,11 @@ def load_schema(stream_name: str, *, accounts: bool = False) -> dict:
                 "setting) the lead was read from.",
             },
             **schema["properties"],
+        }
+    if tombstones:
+        schema["properties"][DELETED_AT_FIELD] = {
+            "type": ["string", "null"],
+            "format": "date-time",
+            "description": "Set on a tombstone: the lead with this key was deleted then.",
         }
     return schema
