@@ -6,6 +6,7 @@ without a name). Teli's `org_id: "*"` makes one source per organisation the key 
 
 from __future__ import annotations
 
+import threading
 import typing as t
 from dataclasses import dataclass, field
 
@@ -67,6 +68,8 @@ class SourceBuilder:
     logger: logging.Logger
     user_agent: str
     make_auth: Callable[[Account], Auth]
+    #: Set once the provider answered in this run, whichever account asked.
+    answered: threading.Event = field(default_factory=threading.Event)
 
     def build(self, account: Account, org_id: str | None = None) -> Source:
         spec, settings, config = self.spec, account.settings, self.config
@@ -109,6 +112,7 @@ class SourceBuilder:
             limiter=RateLimiter(as_number(settings.get("requests_per_second"))),
             logger=self.logger,
             explain_404=lambda detail: spec.explain_404(settings, account.prefix, detail),
+            answered=self.answered,
         )
         return Source(account, org_id, fetcher, spec.passes(settings))
 

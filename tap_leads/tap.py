@@ -13,7 +13,7 @@ from singer_sdk import Tap
 from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.singerlib import StateMessage
 
-from tap_leads import config, redaction, sdk_hooks
+from tap_leads import config, redaction, sdk_hooks, shard_state
 from tap_leads.deleted_leads import DeletedLeadsStream
 from tap_leads.engine.scheduler import Scheduler
 from tap_leads.errors import TapLeadsError
@@ -98,9 +98,9 @@ class TapLeads(Tap):
         A stream that fails keeps its previous bookmark and the others go on; the run
         then ends with one line naming each failure, and a non-zero exit.
         """
-        streams = [
-            s for s in self.streams.values() if s.selected and not isinstance(s, DeletedLeadsStream)
-        ]
+        leads = [s for s in self.streams.values() if not isinstance(s, DeletedLeadsStream)]
+        streams = [s for s in leads if s.selected]
+        shard_state.keep_own_entries(self.state, self.config, {s.name: s.provider for s in leads})
         try:
             # Planning lists Teli partners' organisations: a signal may come already.
             for stream in streams:

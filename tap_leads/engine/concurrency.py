@@ -57,12 +57,17 @@ class RateLimiter:
     def active(self) -> bool:
         return bool(self._interval)
 
-    def wait(self) -> None:
+    def delay(self) -> float:
+        """Seconds until the next request may start; that start is reserved."""
         if not self._interval:
-            return
+            return 0.0
         with self._lock:
             now = time.monotonic()
             start = max(now, self._next_start)
             self._next_start = start + self._interval
-        if start > now:
-            time.sleep(start - now)
+        return start - now
+
+    def wait(self) -> None:
+        seconds = self.delay()
+        if seconds > 0:
+            time.sleep(seconds)

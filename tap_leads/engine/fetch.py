@@ -7,12 +7,13 @@ use it and tests can drive it against a server directly.
 from __future__ import annotations
 
 import logging
+import threading
 import typing as t
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
-import backoff
-
+from tap_leads.engine import budget
 from tap_leads.engine.page import Page, PageToken
+from tap_leads.engine.quota import Quota
 from tap_leads.engine.replies import ReplyChecker
 from tap_leads.engine.retry import RetryPolicy
 from tap_leads.engine.transport import Reply, Transport
@@ -23,7 +24,7 @@ from tap_leads.errors import (
 )
 
 if t.TYPE_CHECKING:
-    from collections.abc import Callable, Mapping, Sequence
+    from collections.abc import Callable, Mapping
 
     from tap_leads.engine.concurrency import AdaptiveWindow, RateLimiter
     from tap_leads.engine.endpoint import Auth, Endpoint
@@ -49,6 +50,8 @@ class PageFetcher:
         logger: logging.Logger,
         explain_404: Callable[[str], str | None] | None = None,
         on_reply: Callable[[Reply], None] | None = None,
+        answered: threading.Event | None = None,
+        quota: Quota | None = None,
     ) -> None:
         self.endpoint = endpoint
         self.auth = auth
@@ -58,7 +61,13 @@ class PageFetcher:
         self.window = window
         self.limiter = limiter
         self.logger = logger
-        self.replies = ReplyChecker(endpoint, auth, policy, window, explain_404)
+        #: Set once the provider answered in this run (shared by the provider's accounts):
+        #: until then a refused connection is a wrong api_url more likely than an outage.
+        self.answered = answered if answered is not None else threading.Event()
+        self.quota = quota if quota is not None else Quota(endpoint.label, logger)
+        self.replies = ReplyChecker(
+            endpoint, auth, policy, window, explain_404, answered=self.answered
+        )
         self._on_reply = on_reply
         self._transport: Transport | None = None
 
@@ -128,31 +137,26 @@ class PageFetcher:
         return self._retrying(self.endpoint.base_url.rstrip("/") + path, 0, what=path).body
 
     def _retrying(self, url: str, number: int, what: str | None = None) -> Page:
+        waits = self.policy.waits()
+        next(waits)
         retries: list[int | None] = []
-
-        def tally(details: dict) -> None:
-            retries.append(getattr(details.get("exception"), "status", None))
-
-        def give_up_early(exc: Exception) -> bool:
-            quick = getattr(exc, "max_tries", None)
-            return quick is not None and len(retries) + 1 >= quick
-
-        attempt = backoff.on_exception(
-            self.policy.waits,
-            TransientError,
-            max_tries=self.policy.max_tries,
-            giveup=give_up_early,
-            jitter=None,
-            on_backoff=[self._log_retry, tally],
-            logger=None,
-        )(self._attempt)
-        try:
-            page = attempt(url, number)
-        except TransientError as exc:
-            raise GaveUpError(
-                self.replies.give_up_message(exc, number, len(retries) + 1, what)
-            ) from exc
-        return page._replace(retries=len(retries), throttled=retries.count(429))
+        while True:
+            try:
+                page = self._attempt(url, number)
+            except TransientError as exc:
+                tries = len(retries) + 1
+                quick = exc.max_tries
+                if tries >= self.policy.max_tries or (quick is not None and tries >= quick):
+                    raise GaveUpError(
+                        self.replies.give_up_message(exc, number, tries, what)
+                    ) from exc
+                wait = waits.send(exc)
+                retries.append(exc.status)
+                self._log_retry(exc, number, tries, wait)
+                # A request waiting to be retried holds no slot of the run's budget.
+                budget.pause(wait)
+                continue
+            return page._replace(retries=len(retries), throttled=retries.count(429))
 
     def _attempt(self, url: str, number: int) -> Page:
         reply, sent = self._get(url)
@@ -162,29 +166,34 @@ class PageFetcher:
         return Page(number=number, url=reply.url, body=self.replies.parse(reply, number))
 
     def _get(self, url: str) -> tuple[Reply, Mapping[str, str]]:
-        self.limiter.wait()
-        auth = self.auth.headers()
-        headers = {**self.endpoint.headers, **auth}
+        # Waits for the rate cap or a spent quota hold no slot of the run's budget.
+        budget.pause(self.limiter.delay())
+        while (held := self.quota.delay()) > 0:
+            budget.pause(held)
+        headers: Mapping[str, str] | None = None
         try:
-            reply = self.transport.get(url, headers)
-        except Exception as exc:
-            raise self.replies.connection_error(exc) from exc
+            auth = self.auth.headers()
+            try:
+                reply = self.transport.get(url, {**self.endpoint.headers, **auth})
+            except Exception as exc:
+                raise self.replies.connection_error(exc) from exc
+            headers = reply.headers
+        finally:
+            self.quota.settle(headers)
+        self.answered.set()
         if self._on_reply is not None:
             self._on_reply(reply)
         return reply, auth
 
-    def _log_retry(self, details: dict) -> None:
-        exc = details.get("exception")
-        args: Sequence[t.Any] = details.get("args") or (None, "?")
-        asked = getattr(exc, "status", None) and getattr(exc, "retry_after", None)
-        hint = " as the server asked" if asked else ""
+    def _log_retry(self, exc: TransientError, number: int, tries: int, wait: float) -> None:
+        hint = " as the server asked" if exc.status and exc.retry_after else ""
         self.logger.info(
             "%s: page %s failed (%s); retry %d of %d in %.1f s%s.",
             self.label,
-            args[1],
+            number,
             exc,
-            details.get("tries", 0),
+            tries,
             self.policy.max_tries - 1,
-            details.get("wait", 0.0),
+            wait,
             hint,
         )

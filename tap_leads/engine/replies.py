@@ -3,6 +3,7 @@ the setting to fix."""
 
 from __future__ import annotations
 
+import threading
 import typing as t
 from urllib.parse import urlsplit
 
@@ -23,6 +24,8 @@ if t.TYPE_CHECKING:
 #: Causes that retrying rarely cures get a couple of quick tries, not the full policy.
 _QUICK_TRIES = 3
 _QUICK_WAIT = 0.5
+#: Tries of a refused connection before the provider answered at all in this run.
+_REFUSED_TRIES = 2
 
 
 class ReplyChecker:
@@ -35,8 +38,12 @@ class ReplyChecker:
         policy: RetryPolicy,
         window: AdaptiveWindow,
         explain_404: Callable[[str], str | None] | None = None,
+        *,
+        answered: threading.Event | None = None,
     ) -> None:
         self.endpoint = endpoint
+        #: Set once the provider answered in this run.
+        self.answered = answered if answered is not None else threading.Event()
         self.auth = auth
         self.policy = policy
         self.window = window
@@ -60,6 +67,15 @@ class ReplyChecker:
                 retry_after=_QUICK_WAIT,
             )
         if isinstance(exc, exceptions.NewConnectionError) or _refused(exc):
+            if not self.answered.is_set():
+                # Nothing answered there in this run: most likely a wrong host or port,
+                # which backing off for minutes would not cure.
+                return TransientError(
+                    f"the connection to {host} was refused, and nothing answered there in this run",
+                    advice=f"Check {api_url}: the host and port, and that the API is up.",
+                    max_tries=_REFUSED_TRIES,
+                    retry_after=_QUICK_WAIT,
+                )
             return TransientError(
                 f"the connection to {host} was refused",
                 advice=f"Check {api_url}: the host and port, and that the API is up.",
