@@ -1,4 +1,7 @@
-"""python -m emulator: serve the five providers in the foreground until Ctrl-C or SIGTERM."""
+"""python -m emulator: serve the five providers in the foreground until Ctrl-C or SIGTERM.
+
+The data is healthy by default; --fault switches on a provider's documented quirk or a
+failure, on every request (e.g. sela=malformed_next_call_time, autocalls=string_ids)."""
 
 from __future__ import annotations
 
@@ -11,15 +14,22 @@ from types import FrameType
 
 import orjson
 
+from .faults import KINDS
 from .providers import PROVIDERS
 from .server import LeadsEmulator
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m emulator", description=__doc__)
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8765, help="0 picks a free port")
-    parser.add_argument("--leads", type=int, default=1000, help="leads per provider")
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m emulator",
+        description=__doc__,
+        epilog="Stop it with Ctrl-C, or with kill PID when started in the background (&).",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    parser.add_argument(
+        "--port", type=int, default=8765, help="port to listen on (8765); 0 picks a free one"
+    )
+    parser.add_argument("--leads", type=int, default=1000, help="leads per provider (1000)")
     parser.add_argument(
         "--provider-leads",
         action="append",
@@ -35,15 +45,37 @@ def main(argv: list[str] | None = None) -> int:
         help="a named account beside the default one, with N leads, e.g. sela=acme:500 "
         "(repeatable); a Teli account's key sees one organisation",
     )
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--latency-ms", type=float, default=0)
-    parser.add_argument("--write-config", type=Path, metavar="PATH", help="also write the config")
+    parser.add_argument(
+        "--seed", type=int, default=7, help="seed of the generated leads and credentials (7)"
+    )
+    parser.add_argument(
+        "--latency-ms", type=float, default=0, help="delay added to every answer, in ms (0)"
+    )
+    parser.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="PROVIDER=KIND",
+        help=f"switch a fault on for every request (repeatable); KIND is one of {sorted(KINDS)}",
+    )
+    parser.add_argument(
+        "--write-config",
+        type=Path,
+        metavar="PATH",
+        help="also write the tap config (one block per provider) to PATH",
+    )
     parser.add_argument(
         "--write-accounts-config",
         type=Path,
         metavar="PATH",
-        help="also write the config in the accounts form",
+        help="also write the tap config in the accounts form: every provider's default "
+        "account and its --account accounts",
     )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
     args = parser.parse_args(argv)
 
     sizes = {}
@@ -60,6 +92,13 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"--account wants PROVIDER=NAME[:N] with PROVIDER in {list(PROVIDERS)}")
         accounts.setdefault(name, {})[account] = int(count) if count else None
 
+    faults = []
+    for item in args.fault:
+        name, _, kind = item.partition("=")
+        if name not in PROVIDERS or kind not in KINDS or name not in KINDS[kind][1]:
+            parser.error(f"--fault wants PROVIDER=KIND, a kind that applies to PROVIDER: {item!r}")
+        faults.append((name, kind))
+
     emulator = LeadsEmulator(
         leads_per_provider=args.leads,
         seed=args.seed,
@@ -69,11 +108,14 @@ def main(argv: list[str] | None = None) -> int:
         port=args.port,
         accounts=accounts,
     ).start()
+    for name, kind in faults:
+        emulator.faults(name).add(kind, times=None)
     config = orjson.dumps(emulator.tap_config(), option=orjson.OPT_INDENT_2).decode()
     if args.write_accounts_config:
         # Before the plain config, whose appearance tells a poller that everything is ready.
         partial = args.write_accounts_config.with_name(args.write_accounts_config.name + ".partial")
-        partial.write_bytes(orjson.dumps(emulator.accounts_config(), option=orjson.OPT_INDENT_2))
+        accounts = emulator.accounts_config(include_default=True)
+        partial.write_bytes(orjson.dumps(accounts, option=orjson.OPT_INDENT_2))
         partial.replace(args.write_accounts_config)
     if args.write_config:
         # Written once the port listens, and renamed into place: whoever polls for the file

@@ -40,6 +40,7 @@ KINDS: dict[str, tuple[str, frozenset[str]]] = {
     "foreign_next": ("next", NEXT_LINK_PROVIDERS),
     "scheme_next": ("next", NEXT_LINK_PROVIDERS),
     "nested_envelope": ("shape", frozenset({"sela"})),
+    "malformed_next_call_time": ("shape", frozenset({"sela"})),
     "legacy_count": ("shape", frozenset({"teli"})),
     "string_ids": ("shape", frozenset({"autocalls"})),
     "variables_list": ("shape", frozenset({"autocalls"})),
@@ -180,6 +181,11 @@ class ProviderFaults:
     def nested_envelope(self, *, times: int | None = 1, page: int | None = None) -> Fault:
         """Sela: the documented bug, a whole paginated envelope inside results[0]."""
         return self.add("nested_envelope", times=times, page=page)
+
+    def malformed_next_call_time(self, *, times: int | None = 1, page: int | None = None) -> Fault:
+        """The docs' example: next_call_time's year loses its first digit
+        ("025-02-28T15:09:03.122515-08:00"), on every lead of the page whose id ends in 0."""
+        return self.add("malformed_next_call_time", times=times, page=page)
 
     def legacy_count(self, *, times: int | None = 1, page: int | None = None) -> Fault:
         """Teli: count holds the total, as the older docs described it."""

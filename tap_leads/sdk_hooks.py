@@ -58,7 +58,7 @@ def handle_termination(tap: Tap, signum: int, frame: FrameType | None) -> None:
 
 
 class _QuietSdkNotes(logging.Filter):
-    """Drops two SDK log lines that say nothing a user can act on.
+    """Drops SDK log lines that say nothing a user can act on.
 
     - "Stream is assumed to be unsorted…": lead lists have no stable order, and the tap
       handles that (bookmarks are promoted only when a stream completes).
@@ -66,7 +66,15 @@ class _QuietSdkNotes(logging.Filter):
       logs one line naming the provider and the setting to fix.
     """
 
-    NOTES = ("Stream is assumed to be unsorted", "An unhandled error occurred while syncing")
+    NOTES = (
+        "Stream is assumed to be unsorted",
+        "An unhandled error occurred while syncing",
+        # The tap reads the environment itself, for --config ENV only.
+        "Skipping parse of env var settings",
+        "Parsing env var for settings config",
+        # Names no account; each listing logs its own start line (progress.py).
+        "Starting incremental sync of",
+    )
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = str(record.msg)

@@ -102,7 +102,7 @@ class SourceBuilder:
                 base_seconds=as_number(config.get("backoff_base_seconds")) or 1.0,
                 max_wait_seconds=float(config.get("max_retry_wait") or 300),
             ),
-            reader=spec.paginator_class(label, spec.page_size(settings)),
+            envelope=spec.envelope(label, spec.page_size(settings)),
             shaper=self.shaper,
             # Rate limits are per key: each account backs off on its own.
             window=AdaptiveWindow(

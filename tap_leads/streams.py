@@ -19,6 +19,7 @@ from tap_leads.config.provider_checks import as_number
 from tap_leads.errors import TapLeadsError
 from tap_leads.progress import Progress
 from tap_leads.providers import has_accounts, provider, selected_accounts
+from tap_leads.providers.accounts import parse_shard, resolve
 from tap_leads.records import RecordShaper
 from tap_leads.replication.walks import AccountWalk, WalkSettings
 from tap_leads.schemas import ACCOUNT_FIELD, DELETED_AT_FIELD, DELETED_STREAM, load_schema
@@ -97,9 +98,13 @@ class LeadsStream(sdk_hooks.StreamShortcuts, Stream):
             self.STATE_MSG_FREQUENCY = 1 << 62
         #: The account being walked: its threshold, greatest value and membership.
         self.walk: AccountWalk | None = None
-        self.progress = Progress(
-            self.name, self.logger, as_number(config.get("progress_interval_seconds")) or 5.0
-        )
+        self._progress_interval = as_number(config.get("progress_interval_seconds")) or 5.0
+        #: The listing being read: the stream, or one account (and Teli organisation).
+        self.progress = Progress(self.name, self.logger, self._progress_interval)
+        #: Leads emitted over every listing, for the run's summary.
+        self.emitted = 0
+        #: --test: read the first page of each listing and emit at most one lead of it.
+        self.first_page_only = False
         #: What failed, one line per account (or one for the stream), for the run's summary.
         self.failures: list[str] = []
         #: Accounts whose organisations could not be listed.
@@ -115,13 +120,23 @@ class LeadsStream(sdk_hooks.StreamShortcuts, Stream):
     def sources(self) -> list[Source]:
         """Every listing this run reads, in emission order (a sharded run takes its share)."""
         found: list[Source] = []
-        for account in selected_accounts(self.config, self.spec.key):
+        taken = selected_accounts(self.config, self.spec.key)
+        self._announce_shard(len(taken))
+        for account in taken:
             try:
                 found += self.builder.expand(account)
             except TapLeadsError as exc:
                 self.unlisted += 1
                 self._failed(f"[{account.name}]" if account.name else "", exc)
         return found
+
+    def _announce_shard(self, taken: int) -> None:
+        shard = parse_shard(self.config.get("shard"))
+        if shard is not None:
+            total = len(resolve(self.config, self.spec))
+            self.logger.info(
+                "%s: shard %d/%d takes %d of %d account(s).", self.name, *shard, taken, total
+            )
 
     @property
     def units(self) -> int:
@@ -152,7 +167,8 @@ class LeadsStream(sdk_hooks.StreamShortcuts, Stream):
                     f"{self.name}{source.display}#{index}",
                     lambda token, number, f=source.fetcher, x=extra: f.fetch(token, number, x),
                     source.fetcher.window,
-                    plan=source.fetcher.reader.plan,
+                    # --test reads the first page only: fetch none ahead.
+                    fetch_ahead=not self.first_page_only,
                 )
                 for index, extra in enumerate(source.passes)
             ]
@@ -200,23 +216,30 @@ class LeadsStream(sdk_hooks.StreamShortcuts, Stream):
     def _source_records(
         self, source: Source, context: Context | None
     ) -> Iterator[dict[str, t.Any]]:
+        state = self.get_context_state(context)
+        self.progress = Progress(
+            f"{self.name}{source.display}", self.logger, self._progress_interval
+        )
+        self.progress.starting(state.get("replication_key_value"), self.config.get("start_date"))
         # Partitions are synced one after another: each gets a walk of its own.
         self.walk = walk = AccountWalk(
             name=self.name,
             spec=self.spec,
             source=source,
-            state=self.get_context_state(context),
+            state=state,
             start=self.get_starting_timestamp(context),
             settings=self.walk_settings,
-            record_limit=self.ABORT_AT_RECORD_COUNT,
+            record_limit=1 if self.first_page_only else self.ABORT_AT_RECORD_COUNT,
             logger=self.logger,
             progress=self.progress,
             absorb=self.shaper.report.absorb,
             flush=lambda: self._tap.message_writer.flush(force=False),
+            first_page_only=self.first_page_only,
         )
         try:
             yield from walk.records(self._lanes_of(source))
         finally:
+            self.emitted += self.progress.emitted
             # Many accounts would otherwise keep their connections open until the stream ends.
             source.fetcher.close()
         self._report_departed(walk)

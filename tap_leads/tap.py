@@ -4,28 +4,35 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import logging
+import os
 import sys
 import typing as t
 from functools import cached_property
 
+import click
 from singer_sdk import Tap
 from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.singerlib import StateMessage
 
 from tap_leads import config, redaction, sdk_hooks, shard_state
+from tap_leads.config.cli_files import read_option_file
+from tap_leads.config.env import merge_over, settings_from_env
 from tap_leads.deleted_leads import DeletedLeadsStream
 from tap_leads.engine.scheduler import Scheduler
 from tap_leads.errors import TapLeadsError
 from tap_leads.output import BufferedMsgSpecWriter, OutputClosed
+from tap_leads.progress import RunCounts
 from tap_leads.streams import STREAM_TYPES
 
 if t.TYPE_CHECKING:
     from types import FrameType
 
-    import click
-
     from tap_leads.streams import LeadsStream
+
+#: Where cb_test leaves --test's value for invoke, which has the catalog and error handling.
+_TEST = "tap_leads.test"
 
 
 class TapLeads(Tap):
@@ -40,7 +47,12 @@ class TapLeads(Tap):
     #: Set for --discover, which may list the streams before any provider is configured.
     _listing_only: t.ClassVar[bool] = False
 
+    #: --test: each selected stream and account reads its first page, and no more.
+    first_page_only = False
+
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        # Before the SDK's own start, which logs its notes on this logger.
+        sdk_hooks.quiet_sdk_notes([TapLeads.logger])
         super().__init__(*args, **kwargs)
         redaction.install(config.secret_values(self.config), self._redacted_loggers())
         sdk_hooks.quiet_sdk_notes([logging.getLogger("singer_sdk"), self.logger])
@@ -117,16 +129,24 @@ class TapLeads(Tap):
         finally:
             self.scheduler.cancel()
         self._end_on_state()
-        failures = [failure for stream in streams for failure in stream.failures]
-        if failures:
+        counts = RunCounts(
             # Each stream counts once, or once per account in the accounts form.
-            units = sum(s.units for s in streams)
-            noun = "account(s)" if any(s.list_form for s in streams) else "stream(s)"
-            others = max(units - len(failures), 0)
-            raise TapLeadsError(
-                f"{len(failures)} {noun} failed ({others} other(s) completed): "
-                + " | ".join(failures)
-            )
+            units=sum(s.units for s in streams),
+            failures=[failure for stream in streams for failure in stream.failures],
+            emitted=sum(s.emitted for s in streams),
+            noun="account(s)" if any(s.list_form for s in streams) else "stream(s)",
+        )
+        if counts.failures:
+            raise TapLeadsError(counts.summary(test=self.first_page_only))
+        self.logger.info("%s", counts.summary(test=self.first_page_only))
+
+    def run_first_page_test(self) -> None:
+        """--test: every selected stream and account reads its first page and emits at
+        most one lead of it; any that cannot fails the run, as a sync would."""
+        self.first_page_only = True
+        for stream in self.streams.values():
+            stream.first_page_only = True
+        self.sync_all()
 
     def _end_on_state(self) -> None:
         """Every run ends on a STATE message, also when nothing changed.
@@ -161,17 +181,19 @@ class TapLeads(Tap):
         """Run the CLI; a known failure ends with its message as the last line, exit 1."""
         # The SDK parses --state and --catalog inside the run, where a syntax error would
         # end it with a traceback; they are read here, and handed on unchanged.
-        for option, holds in (("state", "bookmarks"), ("catalog", "streams")):
+        for option in ("state", "catalog"):
             given = kwargs.get(option)
             if given is not None:
-                text = given.read()
-                label = f"{option.capitalize()} file {getattr(given, 'name', '-')}"
-                problem = config.json_object_problem(label, text, holds)
+                text, problem = read_option_file(option, given)
                 if problem is not None:
                     _exit_with([problem])
                 kwargs[option] = io.StringIO(text)
         try:
-            super().invoke(*args, **kwargs)
+            test = click.get_current_context().meta.get(_TEST)
+            if test is None or kwargs.get("about"):
+                super().invoke(*args, **kwargs)
+            else:
+                cls._invoke_test(test, **kwargs)
         except ConfigValidationError as exc:
             # The SDK would follow the specific problems with a generic "Config validation
             # failed" line; the last line is the one users and orchestrators read.
@@ -181,30 +203,64 @@ class TapLeads(Tap):
             _exit_with([str(exc)])
 
     @classmethod
+    def _invoke_test(cls, test: str, **kwargs: t.Any) -> None:
+        """--test (every stream's first page) or --test=schema, with the catalog given."""
+        cls.print_version(print_fn=cls.logger.info)
+        given, catalog = kwargs.get("config"), kwargs.get("catalog")
+        tap = cls(
+            config=given.config if given is not None else {},
+            catalog=None if catalog is None else json.loads(catalog.read()),
+            parse_env_config=False,
+            validate_config=True,
+        )
+        if test == "schema":
+            tap.write_schemas()
+        else:
+            tap.run_first_page_test()
+
+    @classmethod
     def cb_config(cls, ctx: click.Context, param: click.Option, value: tuple[str, ...]) -> t.Any:
-        """Read the --config files; one that is missing or not JSON ends the run in one line.
+        """Read the --config files and `ENV`; a problem ends the run in one line each.
 
         The SDK reads them while click parses the arguments, before its own error
         handling is in place, so a missing file or a JSON syntax error would end the
-        run with a traceback.
+        run with a traceback. Its `ENV` reading cannot fill a provider block, so the tap
+        reads the environment itself (tap_leads.config.env), in the order given.
         """
         problems = [
             problem
             for path in value
             if path != "ENV" and (problem := config.config_file_problem(path)) is not None
         ]
+        env: dict[str, t.Any] = {}
+        if "ENV" in value:
+            schema = cls.config_jsonschema
+            cls.append_builtin_config(schema)
+            env, env_problems = settings_from_env(schema, os.environ)
+            problems += env_problems
         if problems:
             _exit_with(problems)
-        return super().cb_config(ctx, param, value)
+        result = super().cb_config(ctx, param, tuple(p for p in value if p != "ENV"))
+        # The environment wins over the files, block by block.
+        result.config = merge_over(result.config, env)
+        return result
 
     @classmethod
     def cb_test(cls, ctx: click.Context, param: click.Option, value: str) -> None:
-        """--test builds the tap while click parses the arguments, outside the SDK's error
-        handling, so a config problem would end the run with a traceback."""
-        try:
-            super().cb_test(ctx, param, value)
-        except ConfigValidationError as exc:
-            _exit_with(exc.errors or [str(exc)])
+        """Leaves --test to invoke, which reads the catalog and ends a failed test as a
+        failed sync ends: one summary line and exit 1."""
+        if value != "disabled":
+            ctx.meta[_TEST] = value
+
+    @classmethod
+    def get_singer_command(cls) -> click.Command:
+        """--state and --catalog take a path, read by invoke: click's own check of the
+        file ends in a usage text and exit 2."""
+        command = super().get_singer_command()
+        for param in command.params:
+            if param.name in ("state", "catalog"):
+                param.type = click.STRING
+        return command
 
 
 def _exit_with(problems: list[str]) -> t.NoReturn:

@@ -1,4 +1,4 @@
-"""Sela (Django REST framework) leads: Pacific offsets, free-form metadata, a malformed year."""
+"""Sela (Django REST framework) leads: Pacific offsets, free-form metadata."""
 
 from __future__ import annotations
 
@@ -118,8 +118,9 @@ class SelaWorld(ProviderWorld):
     def next_call_time(self, status: str, updated: int) -> str | None:
         roll = self.chance()
         if roll < 0.02:
-            # The documented corruption: the year has lost its first digit.
-            return pacific_micro(updated + 24 * HOUR)[1:]
+            # Where the docs' example has lost the year's first digit; served whole unless
+            # the malformed_next_call_time fault is on (emulator/faults.py).
+            return pacific_micro(updated + 24 * HOUR)
         if status not in _SCHEDULABLE or roll > 0.7:
             return None
         return pacific_micro(updated + (300 + self.bits(20) % 600_000) * SECOND)

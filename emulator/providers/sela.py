@@ -24,6 +24,13 @@ class SelaAPI(ProviderAPI):
     name = "sela"
     unauthorized_message = "Invalid token."
     world: SelaWorld
+    row_faults = frozenset({"malformed_next_call_time"})
+
+    def reshape(self, lead: Lead, faults: frozenset[str]) -> Lead:
+        when = lead.get("next_call_time")
+        if "malformed_next_call_time" in faults and when and lead["id"] % 10 == 0:
+            return {**lead, "next_call_time": when[1:]}
+        return lead
 
     def route(self, request: Request, path: str) -> dict[str, str] | Response:
         if path == "/api/leads/":

@@ -28,7 +28,7 @@ if t.TYPE_CHECKING:
 
     from tap_leads.engine.concurrency import AdaptiveWindow, RateLimiter
     from tap_leads.engine.endpoint import Auth, Endpoint
-    from tap_leads.engine.pagination import EnvelopePaginator
+    from tap_leads.engine.pagination import Envelope
     from tap_leads.records import RecordShaper
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -43,7 +43,7 @@ class PageFetcher:
         *,
         auth: Auth,
         policy: RetryPolicy,
-        reader: EnvelopePaginator,
+        envelope: Envelope,
         shaper: RecordShaper,
         window: AdaptiveWindow,
         limiter: RateLimiter,
@@ -56,7 +56,7 @@ class PageFetcher:
         self.endpoint = endpoint
         self.auth = auth
         self.policy = policy
-        self.reader = reader
+        self.envelope = envelope
         self.shaper = shaper
         self.window = window
         self.limiter = limiter
@@ -127,10 +127,19 @@ class PageFetcher:
     def fetch(
         self, token: PageToken, number: int, extra: Mapping[str, t.Any] | None = None
     ) -> Page:
-        """Fetch, parse and shape one page, retrying transient failures per the policy."""
+        """Fetch, parse and shape one page, retrying transient failures per the policy.
+
+        The envelope is read here, once, into the page's facts."""
         page = self._retrying(self.request_url(token, extra), number)
-        rows = self.reader.records(page)
-        return page._replace(rows=rows, shaping=self.shaper.shape_rows(rows))
+        rows, next_token, total, total_pages = self.envelope.read(page.body, number)
+        return page._replace(
+            body=None,
+            rows=rows,
+            shaping=self.shaper.shape_rows(rows),
+            next=next_token,
+            total=total,
+            total_pages=total_pages,
+        )
 
     def get_json(self, path: str) -> t.Any:
         """GET another endpoint of the same API (e.g. a list of organisations), parsed."""

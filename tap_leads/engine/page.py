@@ -10,13 +10,19 @@ PageToken = int | str
 
 
 class Page(t.NamedTuple):
-    """One fetched page, its body parsed once and shared by everything downstream."""
+    """One fetched page: its body is read once, where it was fetched, into these facts."""
 
     number: int
     url: str
-    body: t.Any
+    #: The parsed body until its envelope is read (then None: nothing reads it twice).
+    body: t.Any = None
     #: The page's records, shaped where the page was fetched.
     rows: t.Sequence[dict] = ()
+    #: The next page's token (a number or a next-page URL); None on the last page.
+    next: PageToken | None = None
+    #: How many leads the whole list holds, and how many pages, when the envelope says.
+    total: int | None = None
+    total_pages: int | None = None
     #: What shaping could not keep (a records.ShapeReport), merged when the page is emitted.
     shaping: t.Any = None
     #: Retries, and how many of them were throttled (429), it took to fetch the page.

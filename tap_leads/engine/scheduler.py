@@ -16,6 +16,8 @@ import threading
 import typing as t
 from concurrent.futures import CancelledError, Future
 
+from tap_leads.engine.follow import page_number
+
 if t.TYPE_CHECKING:
     from collections.abc import Callable
 
@@ -50,11 +52,13 @@ class Scheduler:
         fetch: Callable[[PageToken, int], Page],
         window: AdaptiveWindow,
         *,
-        plan: Callable[[Page], tuple[int | None, bool]],
+        fetch_ahead: bool = True,
     ) -> Lane:
-        """A listing to fetch, emitted after every lane created before it."""
+        """A listing to fetch, emitted after every lane created before it; without
+        `fetch_ahead`, each page is fetched only when it is taken."""
         with self._cond:
-            lane = Lane(self, len(self._lanes), name, fetch=fetch, window=window, plan=plan)
+            lane = Lane(self, len(self._lanes), name, fetch=fetch, window=window)
+            lane.fetch_ahead = fetch_ahead
             self._lanes.append(lane)
         return lane
 
@@ -155,14 +159,12 @@ class Lane:
         *,
         fetch: Callable[[PageToken, int], Page],
         window: AdaptiveWindow,
-        plan: Callable[[Page], tuple[int | None, bool]],
     ) -> None:
         self.scheduler = scheduler
         self.order = order
         self.name = name
         self.fetch = fetch
         self.window = window
-        self._plan = plan
         self._lock = threading.Lock()
         self._pending: dict[int, Future[Page]] = {}
         #: The greatest page count announced so far, once numbered pages are known to work.
@@ -170,6 +172,7 @@ class Lane:
         self._numbered = True
         self._next_number = 1
         self.finished = False
+        self.fetch_ahead = True
 
     @property
     def held(self) -> int:
@@ -177,7 +180,10 @@ class Lane:
 
     def learn(self, page: Page) -> None:
         """Called with each fetched page: how many pages there are, and whether they count up."""
-        planned, numbered = self._plan(page)
+        if not self.fetch_ahead:
+            return
+        planned = page.total_pages
+        numbered = page.next is not None and page_number(page.next) == page.number + 1
         grew = False
         with self._lock:
             if page.number == 1:

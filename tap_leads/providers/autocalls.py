@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from singer_sdk import typing as th
 
+from tap_leads.engine.pagination import LaravelEnvelope
 from tap_leads.providers.spec import Filter, ProviderSpec, bearer
 
 SPEC = ProviderSpec(
@@ -20,7 +21,7 @@ SPEC = ProviderSpec(
     path="/user/leads",
     page_param="page",
     page_size_param="per_page",
-    paginator="LaravelPaginator",
+    envelope=LaravelEnvelope,
     auth_headers=bearer("api_key"),
     auth_settings=("api_key",),
     filters=(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from singer_sdk import typing as th
 
+from tap_leads.engine.pagination import LaravelResourceEnvelope
 from tap_leads.providers.spec import Filter, ProviderSpec, Settings, bearer, text
 
 
@@ -43,7 +44,7 @@ SPEC = ProviderSpec(
     path="/v1/leads",
     page_param="page",
     page_size_param="per_page",
-    paginator="LaravelResourcePaginator",
+    envelope=LaravelResourceEnvelope,
     # With refresh_token the engine authenticates through tap_leads.auth.flextell.flextell_auth.
     auth_headers=bearer("access_token"),
     extra_headers=extra_headers,

@@ -6,6 +6,7 @@ import re
 
 from singer_sdk import typing as th
 
+from tap_leads.engine.pagination import DrfEnvelope
 from tap_leads.providers.spec import Filter, ProviderSpec, Settings, text
 
 _PREFIX = re.compile(r"^token\s+", re.IGNORECASE)
@@ -32,7 +33,7 @@ SPEC = ProviderSpec(
     path="/api/leads/",
     page_param="page",
     page_size_param="page_size",
-    paginator="DrfPaginator",
+    envelope=DrfEnvelope,
     auth_headers=auth_headers,
     auth_settings=("api_key",),
     filters=(

@@ -3,7 +3,6 @@ and checks from it, and the stream its request."""
 
 from __future__ import annotations
 
-import importlib
 import string
 import typing as t
 from collections.abc import Callable, Mapping
@@ -13,7 +12,7 @@ from urllib.parse import quote
 from singer_sdk import typing as th
 
 if t.TYPE_CHECKING:
-    from tap_leads.engine.pagination import EnvelopePaginator
+    from tap_leads.engine.pagination import Envelope
 
 Settings = Mapping[str, t.Any]
 #: The field that names the account on every record of the accounts form.
@@ -87,8 +86,8 @@ class ProviderSpec:
     #: Request path on api_url; {setting} placeholders take that setting, URL-quoted.
     path: str
     page_size_param: str
-    #: Name of the paginator class in tap_leads.engine.pagination.
-    paginator: str
+    #: How the provider's envelope is read: a class of tap_leads.engine.pagination.
+    envelope: type[Envelope]
     #: Authentication headers for validated settings (a block, or an account's merged).
     auth_headers: Callable[[Settings], dict[str, str]]
     #: Settings named when the provider refuses the credentials.
@@ -195,11 +194,6 @@ class ProviderSpec:
     def is_wildcard(self, settings: Settings, name: str) -> bool:
         """Whether the setting asks for every item the key can list, e.g. Teli's org_id "*"."""
         return name in self.wildcards and text(settings, name) == "*"
-
-    @property
-    def paginator_class(self) -> type[EnvelopePaginator]:
-        # Imported on use: the settings (and --about) need no part of the request engine.
-        return getattr(importlib.import_module("tap_leads.engine.pagination"), self.paginator)
 
 
 def _query_value(value: t.Any) -> t.Any:

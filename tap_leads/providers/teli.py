@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from singer_sdk import typing as th
 
+from tap_leads.engine.pagination import TotalPagesEnvelope
 from tap_leads.providers.spec import Filter, ProviderSpec, Settings, text
 
 
@@ -54,7 +55,7 @@ SPEC = ProviderSpec(
     # Teli is always paged: without `page` it returns every lead in one response.
     page_param="page",
     page_size_param="page_size",
-    paginator="TotalPagesPaginator",
+    envelope=TotalPagesEnvelope,
     auth_headers=auth_headers,
     auth_settings=("api_key", "org_id"),
     filters=(

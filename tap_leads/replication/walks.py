@@ -12,6 +12,7 @@ import typing as t
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from tap_leads.engine.follow import follow
 from tap_leads.errors import PaginationError
 from tap_leads.replication import bookmarks
 from tap_leads.replication.membership import STATE_KEY, KeyLedger, Membership, fingerprint
@@ -57,6 +58,7 @@ class AccountWalk:
         progress: Progress,
         absorb: Callable[[t.Any], None],
         flush: Callable[[], None],
+        first_page_only: bool = False,
     ) -> None:
         self.name, self.spec, self.source, self.state = name, spec, source, state
         self.settings = settings
@@ -68,6 +70,8 @@ class AccountWalk:
         )
         #: A connection test asks for a few records per stream; the walk stops there.
         self.record_limit = record_limit
+        #: --test: the first page of the listing, and no more.
+        self.first_page_only = first_page_only
         #: The greatest replication-key value of the records emitted.
         self.greatest_seen: str | None = None
         self.extracted_at = now()
@@ -92,7 +96,10 @@ class AccountWalk:
         return f"{self.name}{self.source.display}"
 
     def limit_reached(self) -> bool:
-        return self.record_limit is not None and self.progress.emitted >= self.record_limit
+        if self.record_limit is None:
+            return False
+        first_page_read = self.first_page_only and self.progress.pages > 0
+        return first_page_read or self.progress.emitted >= self.record_limit
 
     def records(self, lanes: list[Lane]) -> Iterator[dict[str, t.Any]]:
         """The leads to emit, each once; then what the list held is settled."""
@@ -108,22 +115,9 @@ class AccountWalk:
     # ----- pages --------------------------------------------------------------
 
     def pages(self, lane: Lane) -> Iterator[Page]:
-        """Every page in order, until the envelope says stop."""
+        """Every page in order, until the page's facts say stop."""
         fetcher = self.source.fetcher
-        paginator = self.spec.paginator_class(fetcher.label, fetcher.reader.page_size)
-        page = lane.take(1, 1)
-        while True:
-            yield page
-            paginator.advance(page)
-            if paginator.finished:
-                return
-            number, token = page.number + 1, paginator.current_value
-            if isinstance(token, str):
-                # Refuse a foreign host even when the page is fetched by its number.
-                fetcher.pin_next_url(token)
-            if paginator.page_number(token) == number:
-                token = number
-            page = lane.take(number, token)
+        return follow(lane.take, fetcher.label, fetcher.pin_next_url)
 
     # ----- walks --------------------------------------------------------------
 
@@ -183,7 +177,6 @@ class AccountWalk:
     ) -> Iterator[dict[str, t.Any]]:
         """One walk of the list: its leads to emit, and what the walk saw."""
         key = self.spec.primary_keys[0]
-        reader = self.source.fetcher.reader
         account = self.source.account.name  # None for the single block: no account field
         limited = self.record_limit is not None
         seen = self.seen
@@ -196,6 +189,7 @@ class AccountWalk:
             rows = page.rows
             self.extracted_at = now()
             self.absorb(page.shaping)
+            self.progress.page_done(len(rows), page.retries)
             fresh = 0
             repeats = walk_keys.repeats
             first_time = walk_keys.first_time
@@ -222,10 +216,10 @@ class AccountWalk:
                     "only leads already read on earlier pages. Stopping so that no lead is "
                     "loaded twice."
                 )
-            total = reader.announced_total(reader.envelope(page.body))
-            watch.page(total, fresh, walk_keys.repeats - repeats)
-            self.progress.page_done(len(rows), page.retries)
+            watch.page(page.total, fresh, walk_keys.repeats - repeats)
             self.flush()
+            if limited and self.limit_reached():
+                return
 
     def _trashed_keys(self, first_pass: bool) -> set[str] | None:
         """Keys the earlier walk listed, to find in a later pass of deleted leads."""

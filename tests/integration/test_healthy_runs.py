@@ -6,7 +6,7 @@ import json
 
 from tests.conftest import STREAMS
 
-CLEAN = ["teli", "nexus_erp", "flextell", "autocalls"]
+CLEAN = ["teli", "nexus_erp", "flextell", "sela", "autocalls"]
 
 
 def noisy_lines(stderr: str) -> list[str]:

@@ -14,7 +14,7 @@ from tap_leads.auth.static import StaticAuth
 from tap_leads.engine.concurrency import AdaptiveWindow, RateLimiter
 from tap_leads.engine.endpoint import Endpoint
 from tap_leads.engine.fetch import PageFetcher
-from tap_leads.engine.pagination import TotalPagesPaginator
+from tap_leads.engine.pagination import TotalPagesEnvelope
 from tap_leads.engine.quota import Quota, announced
 from tap_leads.engine.retry import RetryPolicy
 from tap_leads.errors import GaveUpError
@@ -40,7 +40,7 @@ def fetcher(base_url: str, *, max_tries: int = 3, timeout: float = 5.0) -> PageF
         endpoint,
         auth=StaticAuth({"X-API-Key": "k"}),
         policy=RetryPolicy(max_tries=max_tries, base_seconds=0.01),
-        reader=TotalPagesPaginator("Teli", 2),
+        envelope=TotalPagesEnvelope("Teli", 2),
         shaper=SHAPER,
         window=AdaptiveWindow(4),
         limiter=RateLimiter(None),

@@ -11,7 +11,7 @@ from tap_leads.auth.static import StaticAuth
 from tap_leads.engine.concurrency import AdaptiveWindow, RateLimiter
 from tap_leads.engine.endpoint import Endpoint
 from tap_leads.engine.fetch import PageFetcher
-from tap_leads.engine.pagination import TotalPagesPaginator
+from tap_leads.engine.pagination import TotalPagesEnvelope
 from tap_leads.engine.retry import RetryPolicy
 from tap_leads.errors import AuthError, GaveUpError, PaginationError
 from tap_leads.records import RecordShaper
@@ -42,7 +42,7 @@ def teli_fetcher(emu, *, api_key: str | None = None, max_tries: int = 3) -> Page
         endpoint,
         auth=StaticAuth({"X-API-Key": api_key or block["api_key"]}),
         policy=RetryPolicy(max_tries=max_tries, base_seconds=0.01),
-        reader=TotalPagesPaginator("Teli", 20),
+        envelope=TotalPagesEnvelope("Teli", 20),
         shaper=RecordShaper(load_schema("teli_leads"), "teli_leads", LOGGER),
         window=AdaptiveWindow(4),
         limiter=RateLimiter(None),
@@ -55,8 +55,8 @@ def test_a_page_comes_parsed_and_shaped(emu):
     page = fetcher.fetch(3, 3)
     assert page.number == 3
     assert len(page.rows) == 5  # 45 leads, 20 a page
-    assert page.body["page"] == 3
-    assert page.body["total_pages"] == 3
+    assert (page.next, page.total, page.total_pages) == (None, 45, 3)
+    assert page.body is None  # read once, into the facts
     assert all(row["updated_at"].endswith("+00:00") for row in page.rows)
     assert page.retries == 0
     request = emu.requests[-1]

@@ -1,27 +1,37 @@
-"""Each envelope style decides when to stop from its own fields, never from an empty page."""
+"""Each envelope style decides when to stop from its own fields, never from an empty page;
+the walk's guard refuses loops and runaways."""
 
 import pytest
 
+from tap_leads.engine.follow import PageGuard, follow, page_number
 from tap_leads.engine.page import Page
 from tap_leads.engine.pagination import (
-    DrfPaginator,
-    HasNextPagePaginator,
-    LaravelPaginator,
-    LaravelResourcePaginator,
-    TotalPagesPaginator,
+    DrfEnvelope,
+    HasNextPageEnvelope,
+    LaravelEnvelope,
+    LaravelResourceEnvelope,
+    TotalPagesEnvelope,
 )
 from tap_leads.errors import PaginationError
 
 
-def walk(paginator, bodies):
-    """Advance through bodies; return the tokens requested after page 1."""
+def facts(envelope, body, number=1):
+    rows, next_token, total, total_pages = envelope.read(body, number)
+    return Page(
+        number, f"page-{number}", rows=rows, next=next_token, total=total, total_pages=total_pages
+    )
+
+
+def walk(envelope, bodies, guard=None):
+    """Read bodies in order; return the tokens asked for after page 1, and whether it ended."""
+    guard = guard or PageGuard(envelope.provider)
     tokens = []
     for number, body in enumerate(bodies, start=1):
-        paginator.advance(Page(number, f"page-{number}", body))
-        if paginator.finished:
-            break
-        tokens.append(paginator.current_value)
-    return tokens, paginator.finished
+        token = guard.next_token(facts(envelope, body, number))
+        if token is None:
+            return tokens, True
+        tokens.append(token)
+    return tokens, False
 
 
 def teli(page, total_pages, rows=1):
@@ -80,40 +90,42 @@ def sela(count, next_url, rows=1):
 
 class TestTotalPages:
     def test_walks_to_the_announced_last_page(self):
-        tokens, finished = walk(
-            TotalPagesPaginator("Teli", 2), [teli(1, 3), teli(2, 3), teli(3, 3)]
-        )
+        tokens, finished = walk(TotalPagesEnvelope("Teli", 2), [teli(1, 3), teli(2, 3), teli(3, 3)])
         assert tokens == [2, 3]
         assert finished
 
     def test_single_page(self):
-        assert walk(TotalPagesPaginator("Teli", 2), [teli(1, 1)]) == ([], True)
+        assert walk(TotalPagesEnvelope("Teli", 2), [teli(1, 1)]) == ([], True)
 
     def test_empty_result_stops_on_total_pages_zero(self):
-        assert walk(TotalPagesPaginator("Teli", 2), [teli(1, 0, rows=0)]) == ([], True)
+        assert walk(TotalPagesEnvelope("Teli", 2), [teli(1, 0, rows=0)]) == ([], True)
 
     def test_without_page_fields_a_short_page_is_the_last(self):
         body = {"success": True, "count": 1, "total": 1, "leads": [{"unique_id": "1"}]}
-        assert walk(TotalPagesPaginator("Teli", 200), [body]) == ([], True)
+        assert walk(TotalPagesEnvelope("Teli", 200), [body]) == ([], True)
 
     def test_records_key_missing_is_an_error_not_an_empty_page(self):
-        paginator = TotalPagesPaginator("Teli", 2)
+        envelope = TotalPagesEnvelope("Teli", 2)
         with pytest.raises(PaginationError, match="Teli answered page 1 without a 'leads' list"):
-            paginator.records(Page(1, "u", {"success": True}))
+            envelope.read({"success": True}, 1)
+
+    def test_the_facts_of_a_middle_page(self):
+        page = facts(TotalPagesEnvelope("Teli", 2), teli(2, 3, rows=2), 2)
+        assert (len(page.rows), page.next, page.total, page.total_pages) == (2, 3, 9, 3)
 
 
 class TestHasNextPage:
     def test_stops_on_has_next_false_even_if_total_pages_said_more(self):
         tokens, finished = walk(
-            HasNextPagePaginator("Nexus ERP", 1), [nexus(1, True), nexus(2, False)]
+            HasNextPageEnvelope("Nexus ERP", 1), [nexus(1, True), nexus(2, False)]
         )
         assert tokens == [2]
         assert finished
 
     def test_keeps_going_past_a_stale_total_pages(self):
-        paginator = HasNextPagePaginator("Nexus ERP", 1)
         tokens, finished = walk(
-            paginator, [nexus(1, True, 1), nexus(2, True, 1), nexus(3, False, 1)]
+            HasNextPageEnvelope("Nexus ERP", 1),
+            [nexus(1, True, 1), nexus(2, True, 1), nexus(3, False, 1)],
         )
         assert tokens == [2, 3]
         assert finished
@@ -121,11 +133,11 @@ class TestHasNextPage:
     def test_has_next_forever_is_bounded_by_the_announced_total(self):
         bodies = [nexus(n, True, 2) for n in range(1, 30)]
         with pytest.raises(PaginationError, match="page 13 would go past the 2 pages it reported"):
-            walk(HasNextPagePaginator("Nexus ERP", 1), bodies)
+            walk(HasNextPageEnvelope("Nexus ERP", 1), bodies)
 
     def test_missing_flag_is_an_error(self):
         with pytest.raises(PaginationError, match=r"without pagination\.hasNextPage"):
-            walk(HasNextPagePaginator("Nexus ERP", 1), [{"data": [], "pagination": {}}])
+            walk(HasNextPageEnvelope("Nexus ERP", 1), [{"data": [], "pagination": {}}])
 
     def test_empty_result(self):
         body = {
@@ -139,34 +151,34 @@ class TestHasNextPage:
                 "hasPrevPage": False,
             },
         }
-        assert walk(HasNextPagePaginator("Nexus ERP", 100), [body]) == ([], True)
+        assert walk(HasNextPageEnvelope("Nexus ERP", 100), [body]) == ([], True)
 
 
 class TestNextUrlStyles:
     def test_laravel_resource_follows_links_next(self):
         bodies = [flextell(1, 2, "http://h/v1/leads?per_page=1&page=2"), flextell(2, 2, None)]
-        paginator = LaravelResourcePaginator("Flextell", 1)
-        tokens, finished = walk(paginator, bodies)
+        guard = PageGuard("Flextell")
+        tokens, finished = walk(LaravelResourceEnvelope("Flextell", 1), bodies, guard)
         assert tokens == ["http://h/v1/leads?per_page=1&page=2"]
         assert finished
-        assert paginator.announced_pages == 2
-        assert paginator.page_number(tokens[0]) == 2
+        assert guard.announced_pages == 2
+        assert page_number(tokens[0]) == 2
 
     def test_flat_laravel_follows_next_page_url(self):
         bodies = [autocalls(1, 2, "http://h/user/leads?page=2"), autocalls(2, 2, None)]
-        tokens, finished = walk(LaravelPaginator("Autocalls", 1), bodies)
+        tokens, finished = walk(LaravelEnvelope("Autocalls", 1), bodies)
         assert tokens == ["http://h/user/leads?page=2"]
         assert finished
 
     def test_drf_single_page_and_page_count_from_count(self):
-        paginator = DrfPaginator("Sela", 100)
-        assert walk(paginator, [sela(250, None)]) == ([], True)
-        assert paginator.announced_pages == 3
+        guard = PageGuard("Sela")
+        assert walk(DrfEnvelope("Sela", 100), [sela(250, None)], guard) == ([], True)
+        assert guard.announced_pages == 3
 
     def test_drf_empty_result(self):
-        paginator = DrfPaginator("Sela", 100)
-        assert walk(paginator, [sela(0, None, rows=0)]) == ([], True)
-        assert paginator.records(Page(1, "u", sela(0, None, rows=0))) == []
+        envelope = DrfEnvelope("Sela", 100)
+        assert walk(envelope, [sela(0, None, rows=0)]) == ([], True)
+        assert facts(envelope, sela(0, None, rows=0)).rows == []
 
     def test_drf_unwraps_the_documented_nested_envelope(self):
         inner = sela(1023, "https://api.trysela.com/api/leads/?page=2", rows=2)
@@ -176,12 +188,10 @@ class TestNextUrlStyles:
             "previous": None,
             "results": [inner],
         }
-        paginator = DrfPaginator("Sela", 2)
-        page = Page(1, "u", body)
-        assert [row["id"] for row in paginator.records(page)] == [0, 1]
-        paginator.advance(page)
-        assert paginator.current_value == "https://api.trysela.com/api/leads/?page=2"
-        assert paginator.announced_pages == 512
+        page = facts(DrfEnvelope("Sela", 2), body)
+        assert [row["id"] for row in page.rows] == [0, 1]
+        assert page.next == "https://api.trysela.com/api/leads/?page=2"
+        assert (page.total, page.total_pages) == (1023, 512)
 
     def test_next_url_back_to_an_earlier_page_is_a_loop(self):
         bodies = [
@@ -189,10 +199,53 @@ class TestNextUrlStyles:
             autocalls(2, 3, "http://h/user/leads?page=1"),
         ]
         with pytest.raises(PaginationError, match="Autocalls pagination loops: after page 2"):
-            walk(LaravelPaginator("Autocalls", 1), bodies)
+            walk(LaravelEnvelope("Autocalls", 1), bodies)
 
     def test_next_url_seen_before_is_a_loop(self):
         same = "http://h/v1/leads?cursor=abc"
         bodies = [flextell(1, 3, same), flextell(2, 3, same)]
         with pytest.raises(PaginationError, match="points back to a page already read"):
-            walk(LaravelResourcePaginator("Flextell", 1), bodies)
+            walk(LaravelResourceEnvelope("Flextell", 1), bodies)
+
+
+class CountingEnvelope(TotalPagesEnvelope):
+    """Counts how often a body is unwrapped."""
+
+    unwraps = 0
+
+    def unwrap(self, body):
+        type(self).unwraps += 1
+        return super().unwrap(body)
+
+
+def test_each_page_is_read_once_by_its_envelope_and_followed_by_its_facts():
+    envelope = CountingEnvelope("Teli", 2)
+    pages = {n: facts(envelope, teli(n, 5, rows=2), n) for n in range(1, 6)}
+    assert CountingEnvelope.unwraps == 5
+    taken = []
+
+    def take(number, token):
+        taken.append((number, token))
+        return pages[number]
+
+    walked = [page.number for page in follow(take, "Teli")]
+    assert walked == [1, 2, 3, 4, 5]
+    assert taken == [(1, 1), (2, 2), (3, 3), (4, 4), (5, 5)]
+    # Following the pages read no body again.
+    assert CountingEnvelope.unwraps == 5
+
+
+def test_a_next_url_that_names_the_next_number_is_taken_by_number_after_pinning():
+    pages = {
+        1: Page(1, "u", next="http://h/user/leads?page=2", total_pages=2),
+        2: Page(2, "u", next=None, total_pages=2),
+    }
+    pinned, taken = [], []
+
+    def take(number, token):
+        taken.append((number, token))
+        return pages[number]
+
+    assert [p.number for p in follow(take, "Autocalls", pinned.append)] == [1, 2]
+    assert pinned == ["http://h/user/leads?page=2"]
+    assert taken == [(1, 1), (2, 2)]

@@ -82,19 +82,19 @@ def test_api_urls(key, api_url):
 
 
 @pytest.mark.parametrize(
-    ("key", "path", "page", "size", "paginator"),
+    ("key", "path", "page", "size", "envelope"),
     [
-        ("teli", "/v1/organizations/{org_id}/leads", "page", "page_size", "TotalPagesPaginator"),
-        ("nexus_erp", "/api/v1/leads", "page", "pageSize", "HasNextPagePaginator"),
-        ("flextell", "/v1/leads", "page", "per_page", "LaravelResourcePaginator"),
-        ("sela", "/api/leads/", "page", "page_size", "DrfPaginator"),
-        ("autocalls", "/user/leads", "page", "per_page", "LaravelPaginator"),
+        ("teli", "/v1/organizations/{org_id}/leads", "page", "page_size", "TotalPagesEnvelope"),
+        ("nexus_erp", "/api/v1/leads", "page", "pageSize", "HasNextPageEnvelope"),
+        ("flextell", "/v1/leads", "page", "per_page", "LaravelResourceEnvelope"),
+        ("sela", "/api/leads/", "page", "page_size", "DrfEnvelope"),
+        ("autocalls", "/user/leads", "page", "per_page", "LaravelEnvelope"),
     ],
 )
-def test_requests(key, path, page, size, paginator):
+def test_requests(key, path, page, size, envelope):
     spec = provider(key)
     assert (spec.path, spec.page_param, spec.page_size_param) == (path, page, size)
-    assert spec.paginator_class is getattr(pagination, paginator)
+    assert spec.envelope is getattr(pagination, envelope)
 
 
 def test_teli_path_takes_the_organisation_quoted():

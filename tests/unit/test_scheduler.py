@@ -37,13 +37,14 @@ class Recorder:
             with self.lock:
                 self.in_flight[name] -= 1
                 self.total -= 1
-            return Page(number=number, url=f"{name}/{number}", body={"pages": self.pages})
+            return Page(
+                number=number,
+                url=f"{name}/{number}",
+                next=number + 1 if number < self.pages else None,
+                total_pages=self.pages,
+            )
 
         return run
-
-
-def plan(page: Page) -> tuple[int | None, bool]:
-    return page.body["pages"], True
 
 
 def take_all(lane, pages: int) -> list[int]:
@@ -54,8 +55,7 @@ def test_pages_come_back_in_order_within_the_window_and_the_budget():
     recorder = Recorder(pages=40)
     scheduler = Scheduler(budget=6)
     lanes = [
-        scheduler.lane(name, recorder.fetch(name), AdaptiveWindow(4), plan=plan)
-        for name in ("a", "b", "c")
+        scheduler.lane(name, recorder.fetch(name), AdaptiveWindow(4)) for name in ("a", "b", "c")
     ]
     scheduler.start()
     try:
@@ -73,11 +73,8 @@ def test_pages_come_back_in_order_within_the_window_and_the_budget():
 def test_the_next_lanes_are_fetched_while_the_first_is_emitted_within_the_cap():
     recorder = Recorder(pages=30, delay=0.002)
     scheduler = Scheduler(budget=4, ahead_pages=6)
-    first = scheduler.lane("first", recorder.fetch("first"), AdaptiveWindow(4), plan=plan)
-    later = [
-        scheduler.lane(f"l{i}", recorder.fetch(f"l{i}"), AdaptiveWindow(4), plan=plan)
-        for i in range(5)
-    ]
+    first = scheduler.lane("first", recorder.fetch("first"), AdaptiveWindow(4))
+    later = [scheduler.lane(f"l{i}", recorder.fetch(f"l{i}"), AdaptiveWindow(4)) for i in range(5)]
     scheduler.start()
     try:
         first.take(1, 1)
@@ -99,7 +96,7 @@ def test_a_shrunk_window_limits_the_lane_and_grows_back():
     recorder = Recorder(pages=60, delay=0.003)
     window = AdaptiveWindow(8)
     scheduler = Scheduler(budget=8)
-    lane = scheduler.lane("a", recorder.fetch("a"), window, plan=plan)
+    lane = scheduler.lane("a", recorder.fetch("a"), window)
     window.throttled()
     window.throttled()
     assert window.size == 2
@@ -121,7 +118,7 @@ def test_a_shrunk_window_limits_the_lane_and_grows_back():
 def test_a_token_the_plan_did_not_foresee_drops_the_pages_fetched_ahead():
     recorder = Recorder(pages=10)
     scheduler = Scheduler(budget=4)
-    lane = scheduler.lane("a", recorder.fetch("a"), AdaptiveWindow(4), plan=plan)
+    lane = scheduler.lane("a", recorder.fetch("a"), AdaptiveWindow(4))
     scheduler.start()
     try:
         lane.take(1, 1)
@@ -135,7 +132,7 @@ def test_a_token_the_plan_did_not_foresee_drops_the_pages_fetched_ahead():
 def test_cancel_starts_no_further_request_and_fails_waiting_takes():
     recorder = Recorder(pages=100, delay=0.02)
     scheduler = Scheduler(budget=2)
-    lane = scheduler.lane("a", recorder.fetch("a"), AdaptiveWindow(8), plan=plan)
+    lane = scheduler.lane("a", recorder.fetch("a"), AdaptiveWindow(8))
     scheduler.start()
     lane.take(1, 1)
     scheduler.cancel()
@@ -152,10 +149,10 @@ def test_a_failed_page_raises_where_it_is_taken():
     def fetch(token, number):
         if number == 3:
             raise ValueError("page 3 is broken")
-        return Page(number=number, url="", body={"pages": 5})
+        return Page(number=number, url="", next=number + 1 if number < 5 else None, total_pages=5)
 
     scheduler = Scheduler(budget=2)
-    lane = scheduler.lane("a", fetch, AdaptiveWindow(2), plan=plan)
+    lane = scheduler.lane("a", fetch, AdaptiveWindow(2))
     scheduler.start()
     try:
         assert lane.take(1, 1).number == 1
