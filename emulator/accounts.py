@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from .data import SelaWorld, TeliWorld, make_world
+from .data import SelaWorld, TeliWorld
 from .faults import FaultChain, ProviderFaults
-from .providers import APIS, PROVIDERS, ProviderAPI
+from .providers import ProviderAPI
 from .store import Dataset
 
 DEFAULT_ACCOUNT = "default"
@@ -32,10 +32,11 @@ class AccountSpec:
 def parse_accounts(
     accounts: AccountsArg | None, sizes: dict[str, int]
 ) -> dict[str, list[AccountSpec]]:
-    specs: dict[str, list[AccountSpec]] = {name: [] for name in PROVIDERS}
+    """Per provider (each one in sizes), its named accounts."""
+    specs: dict[str, list[AccountSpec]] = {name: [] for name in sizes}
     for provider, value in (accounts or {}).items():
         if provider not in specs:
-            raise ValueError(f"unknown provider {provider!r}; expected one of {list(PROVIDERS)}")
+            raise ValueError(f"unknown provider {provider!r}; expected one of {list(sizes)}")
         items = value.items() if isinstance(value, Mapping) else ((name, None) for name in value)
         for name, size in items:
             if not isinstance(name, str) or not name:
@@ -99,7 +100,7 @@ class Account:
 
 
 def build_api(
-    provider: str,
+    api: type[ProviderAPI],
     seed: int,
     account: str,
     size: int,
@@ -109,12 +110,12 @@ def build_api(
     tenant: str | None = None,
 ) -> ProviderAPI:
     """The API over a fresh dataset for a named account (or an added Teli organisation)."""
-    world = make_world(provider, f"{seed}:{account}" if org is None else f"{seed}:{account}:{org}")
+    world = api.new_world(f"{seed}:{account}" if org is None else f"{seed}:{account}:{org}")
     if isinstance(world, SelaWorld):
-        base = make_world(provider, seed)
+        base = api.new_world(seed)
         assert isinstance(base, SelaWorld)
         world.start_ids_at(base.next_id)
     if isinstance(world, TeliWorld):
         world.org["name"] = org or account
         world.tenant_id = tenant or account
-    return APIS[provider](Dataset(world, size), faults)
+    return api(Dataset(world, size), faults)

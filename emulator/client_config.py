@@ -7,7 +7,6 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from .accounts import DEFAULT_ACCOUNT
-from .providers import API_PATHS, PROVIDERS
 from .registry import Registry
 
 
@@ -17,7 +16,7 @@ class ClientConfigs:
         self._url = url
 
     def api_url(self, provider: str) -> str:
-        return self._url() + API_PATHS[self._registry.known(provider)]
+        return self._url() + self._registry.api_types[self._registry.known(provider)].api_path
 
     def credentials(self, provider: str, account: str | None = None) -> dict[str, str]:
         return dict(self._registry.account(provider, account).secrets)
@@ -25,14 +24,14 @@ class ClientConfigs:
     def tap_config(
         self, providers: Iterable[str] | None = None, *, accounts: bool = False, **overrides: Any
     ) -> dict[str, Any]:
-        """A complete tap config for these providers (default all five). An override named after
+        """A complete tap config for these providers (default all). An override named after
         a provider and holding a dict is merged into that provider's block; others are top-level.
         accounts=True: the accounts form, as accounts_config() builds it."""
         if accounts:
             return self.accounts_config(providers, **overrides)
         config: dict[str, Any] = {
             name: {**self.credentials(name), "api_url": self.api_url(name)}
-            for name in (PROVIDERS if providers is None else providers)
+            for name in (self._registry.names if providers is None else providers)
         }
         return _merged(config, overrides)
 
@@ -50,7 +49,7 @@ class ClientConfigs:
         account's org_id is "*" when its key sees several organisations or teli_all_orgs is set.
         Overrides merge as in tap_config()."""
         config: dict[str, Any] = {}
-        for provider in PROVIDERS if providers is None else providers:
+        for provider in self._registry.names if providers is None else providers:
             router = self._registry.routers[self._registry.known(provider)]
             names = [name for name in router.accounts if name != DEFAULT_ACCOUNT]
             if include_default or not names:

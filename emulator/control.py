@@ -38,7 +38,6 @@ import orjson
 
 from .client_config import ClientConfigs
 from .lead_data import LeadData
-from .providers import PROVIDERS
 from .registry import Registry
 from .requestlog import RequestLog
 from .wire import Request, Response, json_response
@@ -95,7 +94,7 @@ def _faults(emulator: Controlled, payload: Any) -> dict[str, Any]:
             for account in emulator.registry.account_names(name)
             if emulator.registry.faults(name, account).pending
         }
-        for name in PROVIDERS
+        for name in emulator.registry.names
     }
     return {
         "accounts": {name: pending for name, pending in accounts.items() if pending},
@@ -105,7 +104,7 @@ def _faults(emulator: Controlled, payload: Any) -> dict[str, Any]:
                 "latency_ms": emulator.registry.faults(name).latency_ms,
                 "pending": [asdict(fault) for fault in emulator.registry.faults(name).pending],
             }
-            for name in PROVIDERS
+            for name in emulator.registry.names
         },
     }
 

@@ -7,10 +7,9 @@ from typing import Any
 
 from .account_tokens import share_token_issuer
 from .accounts import DEFAULT_ACCOUNT, Account, AccountsArg, build_api, parse_accounts
-from .data import make_world
 from .faults import FaultChain, ProviderFaults
 from .oauth import DEFAULT_LIFETIME, FlextellTokenServer
-from .providers import APIS, PROVIDERS, ProviderAPI
+from .providers import ProviderAPI
 from .ratelimit import RateLimit
 from .router import ProviderRouter
 from .store import Dataset, ScheduledMutation
@@ -19,23 +18,28 @@ from .store import Dataset, ScheduledMutation
 class Registry:
     def __init__(
         self,
+        api_types: dict[str, type[ProviderAPI]],
         sizes: dict[str, int],
+        *,
         seed: int,
         latency_ms: float,
         accounts: AccountsArg | None,
         flextell_token_lifetime: float = DEFAULT_LIFETIME,
     ) -> None:
+        #: The providers served, by name: the five, and any given to LeadsEmulator.
+        self.api_types = api_types
+        self.names = tuple(api_types)
         self.seed = seed
         self.latency_ms = self._initial_latency_ms = latency_ms
         self.sizes = sizes
-        self.shared_faults = {name: ProviderFaults(name) for name in PROVIDERS}
+        self.shared_faults = {name: ProviderFaults(name) for name in self.names}
         self._account_specs = parse_accounts(accounts, sizes)
         self._account_faults = {
             (provider, name): ProviderFaults(provider)
             for provider, specs in self._account_specs.items()
             for name in [DEFAULT_ACCOUNT, *(spec.name for spec in specs)]
         }
-        self.routers = {name: ProviderRouter(name, self.shared_faults[name]) for name in PROVIDERS}
+        self.routers = {name: ProviderRouter(name, self.shared_faults[name]) for name in self.names}
         self.apis: dict[str, ProviderAPI] = {}
         self.mutations: list[ScheduledMutation] = []
         self.flextell_oauth = FlextellTokenServer(seed, flextell_token_lifetime)
@@ -54,9 +58,9 @@ class Registry:
     def reset_data(self) -> None:
         """Back to the seeded datasets; scheduled mutations are dropped."""
         self.mutations = []
-        for name in PROVIDERS:
-            dataset = Dataset(make_world(name, self.seed), self.sizes[name])
-            self.apis[name] = APIS[name](dataset, self.shared_faults[name])
+        for name, api_type in self.api_types.items():
+            dataset = Dataset(api_type.new_world(self.seed), self.sizes[name])
+            self.apis[name] = api_type(dataset, self.shared_faults[name])
         self.apis["flextell"].oauth = self.flextell_oauth  # type: ignore[attr-defined]
         self._install_accounts()
 
@@ -73,7 +77,7 @@ class Registry:
                 own = self._account_faults[provider, spec.name]
                 chain = FaultChain(own, shared)
                 apis = [
-                    build_api(provider, self.seed, spec.name, size, chain, org=org)
+                    build_api(self.api_types[provider], self.seed, spec.name, size, chain, org=org)
                     for org, size in spec.orgs
                 ]
                 account = Account(provider, spec.name, apis[:1], own)
@@ -101,8 +105,8 @@ class Registry:
         return list(self.routers[self.known(provider)].accounts)
 
     def known(self, provider: str) -> str:
-        if provider not in APIS:
-            raise ValueError(f"unknown provider {provider!r}; expected one of {list(PROVIDERS)}")
+        if provider not in self.api_types:
+            raise ValueError(f"unknown provider {provider!r}; expected one of {list(self.names)}")
         return provider
 
     # Accounts: credentials that stop working, Teli organisations, rate limits, faults
@@ -129,7 +133,9 @@ class Registry:
         chain = FaultChain(target.faults, self.shared_faults["teli"])
         size = self.sizes["teli"] if leads is None else leads
         target.add_api(
-            build_api("teli", self.seed, target.name, size, chain, org=name, tenant=tenant)
+            build_api(
+                self.api_types["teli"], self.seed, target.name, size, chain, org=name, tenant=tenant
+            )
         )
         return self.teli_orgs(target.name)[-1]
 

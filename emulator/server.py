@@ -8,6 +8,7 @@ the emulator's own."""
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from types import TracebackType
 from typing import Self
 
@@ -18,7 +19,7 @@ from .http_server import Listener
 from .lead_data import LeadData
 from .oauth import CONTROL_PATH as OAUTH_CONTROL_PATH
 from .oauth import DEFAULT_LIFETIME, TOKEN_PATH
-from .providers import API_PATHS, PROVIDERS
+from .providers import APIS, ProviderAPI
 from .registry import Registry
 from .requestlog import RecordedRequest, RequestLog
 from .store import ScheduledMutation
@@ -33,6 +34,8 @@ class LeadsEmulator:
     accounts adds named accounts next to each provider's "default" one (see accounts.py), e.g.
     {"autocalls": ["acme", "globex"]}, {"sela": {"acme": 120, "globex": 80}} or, for a Teli key
     that sees several organisations, {"teli": {"partner": {"North": 50, "South": 30}}}.
+    extra_providers serves further providers beside the five: each a ProviderAPI subclass
+    with its name, api_path and new_world().
     """
 
     def __init__(
@@ -46,15 +49,22 @@ class LeadsEmulator:
         port: int = 0,
         flextell_token_lifetime: float = DEFAULT_LIFETIME,
         accounts: AccountsArg | None = None,
+        extra_providers: Iterable[type[ProviderAPI]] = (),
     ) -> None:
-        unknown = set(leads or {}) - set(PROVIDERS)
+        api_types = {**APIS, **{api.name: api for api in extra_providers}}
+        unknown = set(leads or {}) - set(api_types)
         if unknown:
-            raise ValueError(f"unknown providers {sorted(unknown)}; expected {list(PROVIDERS)}")
+            raise ValueError(f"unknown providers {sorted(unknown)}; expected {list(api_types)}")
         self.seed = seed
         self.host, self.port = host, port
-        sizes = {name: (leads or {}).get(name, leads_per_provider) for name in PROVIDERS}
+        sizes = {name: (leads or {}).get(name, leads_per_provider) for name in api_types}
         self._registry = registry = Registry(
-            sizes, seed, latency_ms, accounts, flextell_token_lifetime
+            api_types,
+            sizes,
+            seed=seed,
+            latency_ms=latency_ms,
+            accounts=accounts,
+            flextell_token_lifetime=flextell_token_lifetime,
         )
         self._log = RequestLog()
         self._listener: Listener | None = None
@@ -172,7 +182,8 @@ class LeadsEmulator:
             name, api = "flextell", registry.apis["flextell"]
             response = self.flextell_oauth.handle(request, body)
         elif api is None:
-            response = json_response(404, {"error": "Not found", "providers": API_PATHS})
+            paths = {name: api.api_path for name, api in registry.api_types.items()}
+            response = json_response(404, {"error": "Not found", "providers": paths})
         else:
             # The router picks the account by credential and applies the latency.
             response, account = registry.routers[name].handle(

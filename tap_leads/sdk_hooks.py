@@ -35,6 +35,16 @@ class RunInterrupted(Exception):
         super().__init__(f"received {self.signal_name}")
 
 
+def replace_config(tap: Tap, config: dict[str, t.Any]) -> None:
+    """Give the tap the config it reads from now on, before the SDK validates it.
+
+    Plugin.config is a read-only view of the private `_config`: the SDK offers no hook
+    between reading the config files (or the environment) and validating them, which is
+    where numbers given as text become numbers.
+    """
+    tap._config = config
+
+
 def drop_progress_bookmark(state: dict) -> None:
     """Forget this run's greatest value, so that finalising keeps the previous bookmark.
 

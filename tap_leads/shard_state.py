@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import typing as t
 
-from tap_leads.providers import ACCOUNT_FIELD, in_shard, parse_shard
+from tap_leads.providers.accounts import in_shard, parse_shard
+from tap_leads.schemas import ACCOUNT_FIELD
 
 
 def keep_own_entries(

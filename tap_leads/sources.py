@@ -10,21 +10,21 @@ import threading
 import typing as t
 from dataclasses import dataclass, field
 
-from tap_leads.auth.static import StaticAuth
-from tap_leads.config.provider_checks import as_number
 from tap_leads.engine.concurrency import AdaptiveWindow, RateLimiter
 from tap_leads.engine.endpoint import Auth, Endpoint
 from tap_leads.engine.fetch import PageFetcher
 from tap_leads.engine.retry import RetryPolicy
-from tap_leads.errors import ProviderError
 from tap_leads.schemas import ACCOUNT_FIELD
+from tap_leads.values import as_number
 
 if t.TYPE_CHECKING:
     import logging
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable
 
+    from tap_leads.config.run_settings import RunSettings
     from tap_leads.engine.scheduler import Lane
-    from tap_leads.providers import Account, ProviderSpec
+    from tap_leads.providers.accounts import Account
+    from tap_leads.providers.spec import ProviderSpec
     from tap_leads.records import RecordShaper
 
 
@@ -63,7 +63,7 @@ class SourceBuilder:
     """Builds a source's fetcher from the run's settings and one account's settings."""
 
     spec: ProviderSpec
-    config: Mapping[str, t.Any]
+    run: RunSettings
     shaper: RecordShaper
     logger: logging.Logger
     user_agent: str
@@ -72,7 +72,7 @@ class SourceBuilder:
     answered: threading.Event = field(default_factory=threading.Event)
 
     def build(self, account: Account, org_id: str | None = None) -> Source:
-        spec, settings, config = self.spec, account.settings, self.config
+        spec, settings, run = self.spec, account.settings, self.run
         label = spec.label if account.name is None else f"{spec.label} account {account.name}"
         if org_id is not None:
             label += f" (organisation {org_id})"
@@ -87,26 +87,27 @@ class SourceBuilder:
                 "Accept": "application/json",
                 "Accept-Encoding": "gzip, deflate",
                 "User-Agent": self.user_agent,
-                **spec.extra_headers(settings),
             },
             page_param=spec.page_param,
-            timeout=float(config.get("request_timeout") or 60),
+            timeout=run.request_timeout,
             credential_settings=spec.credential_settings(account.prefix),
             request_settings=spec.request_settings,
+            secret_headers=tuple(spec.auth_headers(settings)),
+            envelope_error=spec.envelope_error,
         )
         fetcher = PageFetcher(
             endpoint,
             auth=self.make_auth(account),
             policy=RetryPolicy(
-                max_tries=int(config.get("max_tries") or 8),
-                base_seconds=as_number(config.get("backoff_base_seconds")) or 1.0,
-                max_wait_seconds=float(config.get("max_retry_wait") or 300),
+                max_tries=run.max_tries,
+                base_seconds=run.backoff_base_seconds,
+                max_wait_seconds=run.max_retry_wait,
             ),
             envelope=spec.envelope(label, spec.page_size(settings)),
             shaper=self.shaper,
             # Rate limits are per key: each account backs off on its own.
             window=AdaptiveWindow(
-                int(config.get("max_concurrent_requests") or 8),
+                run.max_concurrent_requests,
                 on_change=self._window_logger(label),
             ),
             limiter=RateLimiter(as_number(settings.get("requests_per_second"))),
@@ -117,41 +118,23 @@ class SourceBuilder:
         return Source(account, org_id, fetcher, spec.passes(settings))
 
     def expand(self, account: Account) -> list[Source]:
-        """The account's sources: one, or one per organisation for Teli's org_id "*"."""
-        if not self.spec.is_wildcard(account.settings, "org_id"):
-            return [self.build(account)]
-        lister = self.build(account, org_id="*")
-        try:
-            return [self.build(account, org) for org in self.organizations(account, lister)]
-        finally:
-            lister.fetcher.close()
+        """The account's sources: one, or one per organisation the provider lists for it
+        (Teli's org_id "*")."""
+        lister: Source | None = None
 
-    def organizations(self, account: Account, lister: Source) -> list[str]:
-        """The unique_ids of the organisations the key can list, read leniently."""
-        path = self.spec.organizations_path or "/v1/organizations"
-        body = lister.fetcher.get_json(path)
-        items = body
-        if isinstance(body, dict):
-            items = next(
-                (
-                    body[key]
-                    for key in ("organizations", "organisations", "data", "results")
-                    if isinstance(body.get(key), list)
-                ),
-                None,
-            )
-        ids = (
-            [str(item.get("unique_id") or item.get("id") or "") for item in items]
-            if isinstance(items, list) and all(isinstance(item, dict) for item in items)
-            else None
-        )
-        if ids is None or not all(ids):
-            raise ProviderError(
-                f"{self.spec.label} answered GET {path} without a list of organisations "
-                f'(each with a unique_id), so {account.prefix}.org_id "*" cannot be '
-                f"expanded. Set {account.prefix}.org_id to one organisation's unique_id."
-            )
-        return list(dict.fromkeys(ids))
+        def get_json(path: str) -> t.Any:
+            nonlocal lister
+            lister = lister or self.build(account, org_id="*")
+            return lister.fetcher.get_json(path)
+
+        try:
+            organizations = self.spec.organizations(account.settings, get_json, account.prefix)
+        finally:
+            if lister is not None:
+                lister.fetcher.close()
+        if organizations is None:
+            return [self.build(account)]
+        return [self.build(account, org) for org in organizations]
 
     def _window_logger(self, label: str) -> Callable[[int, int, bool], None]:
         def changed(size: int, limit: int, shrank: bool) -> None:
@@ -166,7 +149,3 @@ class SourceBuilder:
                 self.logger.info("%s: back to %d of %d requests in flight.", label, size, limit)
 
         return changed
-
-
-def static_auth(spec: ProviderSpec, account: Account) -> Auth:
-    return StaticAuth(spec.auth_headers(account.settings))

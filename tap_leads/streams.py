@@ -1,4 +1,4 @@
-"""LeadsStream, what every provider's stream shares, and the five streams.
+"""LeadsStream, what every provider's stream shares, and one stream class per provider.
 
 A stream reads each of its accounts' pages from the run's scheduler in order and emits
 the leads that changed; everything about a provider lives in its spec.
@@ -8,22 +8,21 @@ from __future__ import annotations
 
 import typing as t
 from datetime import UTC, datetime
-from functools import cached_property
+from functools import cache, cached_property
 
 from singer_sdk import Stream
 from singer_sdk.helpers.conform import TypeConformanceLevel
 
 from tap_leads import sdk_hooks
-from tap_leads.auth.flextell import flextell_auth
-from tap_leads.config.provider_checks import as_number
 from tap_leads.errors import TapLeadsError
 from tap_leads.progress import Progress
-from tap_leads.providers import has_accounts, provider, selected_accounts
+from tap_leads.providers import has_accounts, selected_accounts
 from tap_leads.providers.accounts import parse_shard, resolve
+from tap_leads.providers.spec import AuthContext
 from tap_leads.records import RecordShaper
 from tap_leads.replication.walks import AccountWalk, WalkSettings
 from tap_leads.schemas import ACCOUNT_FIELD, DELETED_AT_FIELD, DELETED_STREAM, load_schema
-from tap_leads.sources import Source, SourceBuilder, static_auth
+from tap_leads.sources import Source, SourceBuilder
 from tap_leads.timestamps import format_timestamp
 
 if t.TYPE_CHECKING:
@@ -32,10 +31,12 @@ if t.TYPE_CHECKING:
     from singer_sdk import Tap
     from singer_sdk.helpers.types import Context
 
+    from tap_leads.config.run_settings import RunSettings
     from tap_leads.engine.endpoint import Auth
     from tap_leads.engine.fetch import PageFetcher
     from tap_leads.engine.scheduler import Lane, Scheduler
-    from tap_leads.providers import Account, ProviderSpec
+    from tap_leads.providers.accounts import Account
+    from tap_leads.providers.spec import ProviderSpec
 
 
 class LeadsStream(sdk_hooks.StreamShortcuts, Stream):
@@ -61,12 +62,19 @@ class LeadsStream(sdk_hooks.StreamShortcuts, Stream):
 
     def __init__(self, tap: Tap) -> None:
         config = tap.config
+        #: The run's own settings, read once by the tap.
+        self.run: RunSettings = tap.run_settings  # type: ignore[attr-defined]
         #: The accounts form: records carry the account, and each account is a partition.
-        self.list_form = has_accounts(config, self.spec.key)
+        self.list_form = has_accounts(config, self.spec)
         detect = config.get("detect_deletes") is not False
         #: Deleted leads are also sent into this stream, as their key and _sdc_deleted_at.
         self.tombstones = detect and bool(config.get("tombstones"))
-        schema = load_schema(self.name, accounts=self.list_form, tombstones=self.tombstones)
+        schema = load_schema(
+            self.name,
+            accounts=self.list_form,
+            tombstones=self.tombstones,
+            package=self.spec.schemas,
+        )
         super().__init__(tap=tap, schema=schema)
         self.primary_keys = list(self.spec.key_properties(accounts=self.list_form))
         self.shaper = RecordShaper(
@@ -79,17 +87,17 @@ class LeadsStream(sdk_hooks.StreamShortcuts, Stream):
         )
         self.builder = SourceBuilder(
             self.spec,
-            config,
+            self.run,
             self.shaper,
             self.logger,
             f"{tap.name}/{tap.plugin_version}",
             self.auth,
         )
         self.walk_settings = WalkSettings(
-            max_rewalks=int(config.get("max_rewalks", 1)),
-            lookback_seconds=float(config.get("lookback_window_seconds") or 0),
+            max_rewalks=self.run.max_rewalks,
+            lookback_seconds=self.run.lookback_window_seconds,
             detect_deletes=detect,
-            max_deleted_fraction=_fraction(config.get("max_deleted_fraction")),
+            max_deleted_fraction=self.run.max_deleted_fraction,
             run_started=format_timestamp(datetime.now(UTC)),
         )
         if detect:
@@ -98,9 +106,8 @@ class LeadsStream(sdk_hooks.StreamShortcuts, Stream):
             self.STATE_MSG_FREQUENCY = 1 << 62
         #: The account being walked: its threshold, greatest value and membership.
         self.walk: AccountWalk | None = None
-        self._progress_interval = as_number(config.get("progress_interval_seconds")) or 5.0
         #: The listing being read: the stream, or one account (and Teli organisation).
-        self.progress = Progress(self.name, self.logger, self._progress_interval)
+        self.progress = Progress(self.name, self.logger, self.run.progress_interval_seconds)
         #: Leads emitted over every listing, for the run's summary.
         self.emitted = 0
         #: --test: read the first page of each listing and emit at most one lead of it.
@@ -112,7 +119,11 @@ class LeadsStream(sdk_hooks.StreamShortcuts, Stream):
         sdk_hooks.quiet_sdk_notes([self.logger])
 
     def auth(self, account: Account) -> Auth:
-        return static_auth(self.spec, account)
+        # Refreshed tokens reach every page fetch, since the fetcher reads them per request.
+        context = AuthContext(
+            account.key, account.prefix, self.run.request_timeout, self._tap.mask_secret
+        )
+        return self.spec.auth(account.settings, context)
 
     # ----- sources and lanes ------------------------------------------------
 
@@ -120,7 +131,7 @@ class LeadsStream(sdk_hooks.StreamShortcuts, Stream):
     def sources(self) -> list[Source]:
         """Every listing this run reads, in emission order (a sharded run takes its share)."""
         found: list[Source] = []
-        taken = selected_accounts(self.config, self.spec.key)
+        taken = selected_accounts(self.config, self.spec)
         self._announce_shard(len(taken))
         for account in taken:
             try:
@@ -218,7 +229,7 @@ class LeadsStream(sdk_hooks.StreamShortcuts, Stream):
     ) -> Iterator[dict[str, t.Any]]:
         state = self.get_context_state(context)
         self.progress = Progress(
-            f"{self.name}{source.display}", self.logger, self._progress_interval
+            f"{self.name}{source.display}", self.logger, self.run.progress_interval_seconds
         )
         self.progress.starting(state.get("replication_key_value"), self.config.get("start_date"))
         # Partitions are synced one after another: each gets a walk of its own.
@@ -272,45 +283,12 @@ class LeadsStream(sdk_hooks.StreamShortcuts, Stream):
         )
 
 
-def _fraction(value: t.Any) -> float:
-    share = as_number(value)
-    return 0.5 if share is None else share
+def _no_plan(page: object) -> tuple[int | None, bool]:
+    return None, False
 
 
-class TeliLeadsStream(LeadsStream):
-    spec = provider("teli")
-
-
-class NexusErpLeadsStream(LeadsStream):
-    spec = provider("nexus_erp")
-
-
-class FlextellLeadsStream(LeadsStream):
-    spec = provider("flextell")
-
-    def auth(self, account: Account) -> Auth:
-        # Refreshed tokens reach every page fetch, since the fetcher reads them per request.
-        return flextell_auth(
-            account.settings,
-            key=account.key,
-            setting=account.prefix,
-            timeout=float(self.config.get("request_timeout") or 60),
-            on_new_secret=self._tap.mask_secret,
-        )
-
-
-class SelaLeadsStream(LeadsStream):
-    spec = provider("sela")
-
-
-class AutocallsLeadsStream(LeadsStream):
-    spec = provider("autocalls")
-
-
-STREAM_TYPES: tuple[type[LeadsStream], ...] = (
-    TeliLeadsStream,
-    NexusErpLeadsStream,
-    FlextellLeadsStream,
-    SelaLeadsStream,
-    AutocallsLeadsStream,
-)
+@cache
+def stream_class(spec: ProviderSpec) -> type[LeadsStream]:
+    """The stream class of a provider: LeadsStream with the provider's spec."""
+    name = "".join(part.title() for part in spec.key.split("_")) + "LeadsStream"
+    return type(name, (LeadsStream,), {"spec": spec, "__module__": __name__})

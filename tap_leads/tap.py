@@ -16,19 +16,25 @@ from singer_sdk import Tap
 from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.singerlib import StateMessage
 
-from tap_leads import config, redaction, sdk_hooks, shard_state
+from tap_leads import redaction, sdk_hooks, shard_state
+from tap_leads.config import checks
 from tap_leads.config.cli_files import read_option_file
 from tap_leads.config.env import merge_over, settings_from_env
+from tap_leads.config.run_settings import RunSettings
+from tap_leads.config.schema import CONFIG_SCHEMA, config_schema
+from tap_leads.config.types import read_text_values
 from tap_leads.deleted_leads import DeletedLeadsStream
 from tap_leads.engine.scheduler import Scheduler
 from tap_leads.errors import TapLeadsError
 from tap_leads.output import BufferedMsgSpecWriter, OutputClosed
 from tap_leads.progress import RunCounts
-from tap_leads.streams import STREAM_TYPES
+from tap_leads.providers import PROVIDERS
+from tap_leads.streams import stream_class
 
 if t.TYPE_CHECKING:
     from types import FrameType
 
+    from tap_leads.providers.spec import ProviderSpec
     from tap_leads.streams import LeadsStream
 
 #: Where cb_test leaves --test's value for invoke, which has the catalog and error handling.
@@ -40,7 +46,9 @@ class TapLeads(Tap):
 
     name = "tap-leads"
     package_name = "tap-leads"
-    config_jsonschema = config.CONFIG_SCHEMA
+    config_jsonschema = CONFIG_SCHEMA
+    #: The providers this tap reads: the schema, the checks and the streams derive from them.
+    providers: t.ClassVar[tuple[ProviderSpec, ...]] = PROVIDERS
     # Discovery depends on which providers are configured, so validate config first.
     dynamic_catalog = True
     message_writer_class = BufferedMsgSpecWriter
@@ -54,8 +62,21 @@ class TapLeads(Tap):
         # Before the SDK's own start, which logs its notes on this logger.
         sdk_hooks.quiet_sdk_notes([TapLeads.logger])
         super().__init__(*args, **kwargs)
-        redaction.install(config.secret_values(self.config), self._redacted_loggers())
+        redaction.install(
+            checks.secret_values(self.config, self.providers), self._redacted_loggers()
+        )
         sdk_hooks.quiet_sdk_notes([logging.getLogger("singer_sdk"), self.logger])
+
+    @classmethod
+    def with_providers(cls, *providers: ProviderSpec) -> type[TapLeads]:
+        """A tap that reads these providers: each is its spec, with its stream's schema."""
+        attributes = {"providers": providers, "config_jsonschema": config_schema(providers)}
+        return type(cls.__name__, (cls,), attributes)
+
+    @cached_property
+    def run_settings(self) -> RunSettings:
+        """The run's own settings, each with its schema default, read once."""
+        return RunSettings.from_config(self.config)
 
     def mask_secret(self, value: str) -> None:
         """Mask a secret that appears during the run (a refreshed token) in every log line."""
@@ -69,8 +90,10 @@ class TapLeads(Tap):
         # Top-level names are checked against the whole schema, the SDK's settings included.
         self.append_builtin_config(self.config_jsonschema)
         known = self.config_jsonschema.get("properties", {})
-        errors = config.validate(self.config, known_settings=known)
-        if self._listing_only and not config.configured_providers(self.config):
+        # Numbers given as text (environment variables give only text) are those numbers.
+        sdk_hooks.replace_config(self, read_text_values(dict(self.config), self.config_jsonschema))
+        errors = checks.validate(self.config, known_settings=known, providers=self.providers)
+        if self._listing_only and not checks.configured_providers(self.config, self.providers):
             # `meltano select --list` runs discovery before any credentials are set.
             errors = [e for e in errors if not e.startswith("No provider is configured")]
         if errors and raise_errors:
@@ -82,7 +105,7 @@ class TapLeads(Tap):
         except ConfigValidationError as exc:
             raise ConfigValidationError(
                 exc.args[0] if exc.args else "Config validation failed",
-                errors=[config.readable_schema_error(error) for error in exc.errors],
+                errors=[checks.readable_schema_error(error) for error in exc.errors],
                 schema=exc.schema,
             ) from None
 
@@ -93,16 +116,16 @@ class TapLeads(Tap):
         super().cb_discover(ctx, param, value)
 
     def discover_streams(self) -> list[LeadsStream | DeletedLeadsStream]:
-        configured = {p.key for p in config.configured_providers(self.config)}
+        configured = checks.configured_providers(self.config, self.providers)
         if not configured and self._listing_only:
-            return [*(stream(self) for stream in STREAM_TYPES), DeletedLeadsStream(self)]
-        leads = [stream(self) for stream in STREAM_TYPES if stream.spec.key in configured]
+            configured = list(self.providers)
+        leads = [stream_class(spec)(self) for spec in configured]
         return [*leads, DeletedLeadsStream(self)] if leads else []
 
     @cached_property
     def scheduler(self) -> Scheduler:
         """The run's one budget of requests in flight, shared by every stream."""
-        return Scheduler(int(self.config.get("max_concurrent_requests", 8)))
+        return Scheduler(self.run_settings.max_concurrent_requests)
 
     def sync_all(self) -> None:
         """Sync every stream, fetching the next streams' pages while one is emitted.
@@ -230,7 +253,7 @@ class TapLeads(Tap):
         problems = [
             problem
             for path in value
-            if path != "ENV" and (problem := config.config_file_problem(path)) is not None
+            if path != "ENV" and (problem := checks.config_file_problem(path)) is not None
         ]
         env: dict[str, t.Any] = {}
         if "ENV" in value:

@@ -14,12 +14,6 @@ APIS: dict[str, type[ProviderAPI]] = {
 }
 PROVIDERS: tuple[str, ...] = tuple(APIS)
 # Where each provider's api_url points below the emulator's base URL.
-API_PATHS = {
-    "teli": "/teli",
-    "nexus_erp": "/nexus_erp",
-    "flextell": "/flextell/api",
-    "sela": "/sela",
-    "autocalls": "/autocalls/api",
-}
+API_PATHS = {name: api.api_path for name, api in APIS.items()}
 
 __all__ = ["APIS", "API_PATHS", "PROVIDERS", "ProviderAPI"]

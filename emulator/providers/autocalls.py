@@ -17,6 +17,7 @@ _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 class AutocallsAPI(ProviderAPI):
     name = "autocalls"
+    api_path = "/autocalls/api"
     unauthorized_message = "Unauthenticated."
     row_faults = frozenset({"string_ids", "variables_list"})
 

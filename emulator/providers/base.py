@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 
 import orjson
 
+from ..data import ProviderWorld, make_world
 from ..faults import Fault, FaultChain, ProviderFaults
 from ..store import Dataset, Lead
 from ..wire import Request, Response, json_response
@@ -63,6 +64,8 @@ class Page:
 
 class ProviderAPI(ABC):
     name: ClassVar[str]
+    #: Where the provider's api_url points below the emulator's base URL.
+    api_path: ClassVar[str]
     unauthorized_message: ClassVar[str]  # the body's message when a key is refused
     row_faults: ClassVar[frozenset[str]] = frozenset()  # faults that reshape() applies to rows
 
@@ -71,6 +74,11 @@ class ProviderAPI(ABC):
         self.world = dataset.world
         self.faults = faults
         self.secrets = self.world.credentials()
+
+    @classmethod
+    def new_world(cls, seed: int | str) -> ProviderWorld:
+        """A seeded world of the provider's leads: its fixed entities and lead generator."""
+        return make_world(cls.name, seed)
 
     # The pipeline
 

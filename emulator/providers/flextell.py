@@ -35,6 +35,7 @@ ERROR_CODES = {
 
 class FlextellAPI(ProviderAPI):
     name = "flextell"
+    api_path = "/flextell/api"
     unauthorized_message = "The access token is invalid or has expired."
     # Set by the emulator: access tokens issued by refresh are valid too, until they expire.
     oauth: FlextellTokenServer | None = None

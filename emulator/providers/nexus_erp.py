@@ -15,6 +15,7 @@ MAX_PAGE_SIZE = 100
 
 class NexusErpAPI(ProviderAPI):
     name = "nexus_erp"
+    api_path = "/nexus_erp"
     unauthorized_message = "Invalid or missing API key"
 
     def route(self, request: Request, path: str) -> dict[str, str] | Response:

@@ -22,6 +22,7 @@ DOC_PREVIOUS = "http://api.example.org/accounts/?page=2"
 
 class SelaAPI(ProviderAPI):
     name = "sela"
+    api_path = "/sela"
     unauthorized_message = "Invalid token."
     world: SelaWorld
     row_faults = frozenset({"malformed_next_call_time"})

@@ -20,6 +20,7 @@ MAX_PAGE_SIZE = 200
 
 class TeliAPI(ProviderAPI):
     name = "teli"
+    api_path = "/teli"
     unauthorized_message = "Invalid API key"
     world: TeliWorld
 

@@ -4,26 +4,23 @@ Flextell offers only the authorization-code flow, so a headless tap lives on a r
 token obtained once, outside the tap. Flextell may rotate it on every refresh: the old
 one is then dead, and losing the new one would mean authorising again by hand. The
 tokens therefore live in a token store (token_store.py), written before a rotated token
-is used; flextell_auth.py builds the credentials from the settings.
+is used; providers/flextell.py builds the credentials from the settings.
 """
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 import typing as t
-import weakref
 from collections.abc import Callable, Mapping
 from urllib.parse import urlsplit
 
 import requests
 
 from tap_leads.auth.token_store import DEFAULT_KEY, Tokens, TokenStore, TokenStoreError
-from tap_leads.auth.token_store import is_text as _text
-from tap_leads.auth.token_store import number as _number
 from tap_leads.errors import AuthError, ProviderError, TransientError
 from tap_leads.redaction import redact
+from tap_leads.values import as_number, is_text
 
 #: Refresh this long before the access token expires ...
 DEFAULT_MARGIN_SECONDS = 60.0
@@ -38,18 +35,6 @@ _TOKEN_PAUSES = (0.3, 1.0)
 # A 401 for the token that a refresh after a 401 produced, this soon after it, ends the run:
 # a third token would be refused as well. Later, the token may have been revoked meanwhile.
 _RECENT_REFRESH_SECONDS = 60.0
-
-
-# Locks copied into a forked child may be held by a thread that does not exist there.
-_AUTHS: weakref.WeakSet[FlextellOAuth] = weakref.WeakSet()
-
-
-def _after_fork_in_child() -> None:
-    for auth in list(_AUTHS):
-        auth._lock = threading.Lock()
-
-
-os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 class TokenRefusedError(AuthError):
@@ -76,7 +61,7 @@ class FlextellOAuth:
         store: TokenStore,
         key: str = DEFAULT_KEY,
         margin_seconds: float = DEFAULT_MARGIN_SECONDS,
-        timeout: float = 60.0,
+        timeout: float,
         label: str = "Flextell",
         setting: str = "flextell",
         extra_headers: Mapping[str, str] | None = None,
@@ -98,32 +83,16 @@ class FlextellOAuth:
         self._lock = threading.Lock()
         self._tokens: Tokens | None = None
         self._headers: Mapping[str, str] = {}
-        self._generation = 0
         # The access token that a refresh after a 401 produced: a 401 for it ends the run.
         self._refreshed_after_401: str | None = None
         self._refreshed_after_401_at = 0.0
         self._known_secrets: list[str] = [s for s in (client_secret, refresh_token) if s]
-        self.refreshes = 0  # token requests that this object (this process) made
-        _AUTHS.add(self)
 
     def __repr__(self) -> str:
         return (
             f"FlextellOAuth(setting={self.setting!r}, key={self.key!r}, "
-            f"token_url={self.token_url!r}, store={str(self.store.path)!r}, "
-            f"generation={self._generation})"
+            f"token_url={self.token_url!r}, store={str(self.store.path)!r})"
         )
-
-    def __getstate__(self) -> dict[str, t.Any]:
-        # The lock is per process, and the redaction hook belongs to the parent's loggers.
-        state = self.__dict__.copy()
-        del state["_lock"]
-        state["on_new_secret"] = None
-        return state
-
-    def __setstate__(self, state: dict[str, t.Any]) -> None:
-        self.__dict__.update(state)
-        self._lock = threading.Lock()
-        _AUTHS.add(self)
 
     # Auth
 
@@ -167,11 +136,6 @@ class FlextellOAuth:
     def secret_values(self) -> list[str]:
         """Every token and secret known so far, for the log redaction."""
         return list(self._known_secrets)
-
-    @property
-    def generation(self) -> int:
-        """How many times the access token has changed in this process."""
-        return self._generation
 
     # Internals; the caller holds self._lock.
 
@@ -235,8 +199,6 @@ class FlextellOAuth:
                 self._known_secrets.append(value)
                 if self.on_new_secret is not None:
                     self.on_new_secret(value)
-        if self._tokens is None or tokens.access_token != self._tokens.access_token:
-            self._generation += 1
         self._tokens = tokens
         headers = dict(self.extra_headers)
         if tokens.access_token is not None:
@@ -256,7 +218,6 @@ class FlextellOAuth:
         for attempt in range(_TOKEN_TRIES):
             if attempt:
                 time.sleep(_TOKEN_PAUSES[min(attempt - 1, len(_TOKEN_PAUSES) - 1)])
-            self.refreshes += 1
             try:
                 response = requests.post(
                     self.token_url,
@@ -299,17 +260,17 @@ class FlextellOAuth:
         if status in (400, 401, 403) or (error and status != 200):
             raise TokenRefusedError(self._refused_message(status, body))
         access = body.get("access_token")
-        if status != 200 or not _text(access):
+        if status != 200 or not is_text(access):
             raise ProviderError(
                 f"{self.label}: the token endpoint {self.token_url} answered HTTP {status} "
                 f"without an access_token. Check {self.setting}.token_url."
             )
-        lifetime = _number(body.get("expires_in"))
+        lifetime = as_number(body.get("expires_in"))
         if lifetime is None or lifetime <= 0:
             lifetime = DEFAULT_LIFETIME_SECONDS
         rotated = body.get("refresh_token")
         return Tokens(
-            refresh_token=str(rotated) if _text(rotated) else spent,
+            refresh_token=str(rotated) if is_text(rotated) else spent,
             access_token=str(access),
             expires_at=time.time() + lifetime,
             lifetime=lifetime,
@@ -320,7 +281,7 @@ class FlextellOAuth:
         error = str(body.get("error") or f"HTTP {status}")
         described = body.get("error_description") or body.get("message")
         detail = error
-        if _text(described):
+        if is_text(described):
             detail = f"{error}: {described}"
         detail = redact(detail, sorted(self._known_secrets, key=len, reverse=True))
         if error == "invalid_client":

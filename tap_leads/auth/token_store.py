@@ -15,13 +15,13 @@ import secrets
 import threading
 import time
 import typing as t
-import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from tap_leads.errors import ProviderError
 from tap_leads.redaction import MASK
+from tap_leads.values import as_number, is_text
 
 DEFAULT_KEY = "default"
 STORE_VERSION = 1
@@ -57,8 +57,8 @@ class Tokens:
         return cls(
             refresh_token=str(value["refresh_token"]),
             access_token=str(access) if is_text(access) else None,
-            expires_at=number(value.get("expires_at")),
-            lifetime=number(value.get("lifetime")),
+            expires_at=as_number(value.get("expires_at")),
+            lifetime=as_number(value.get("lifetime")),
         )
 
     def secrets(self) -> list[str]:
@@ -70,18 +70,6 @@ class Tokens:
             f"Tokens(refresh_token={MASK!r}, access_token={access!r}, "
             f"expires_at={self.expires_at!r}, lifetime={self.lifetime!r})"
         )
-
-
-# Locks copied into a forked child may be held by a thread that does not exist there.
-_STORES: weakref.WeakSet[TokenStore] = weakref.WeakSet()
-
-
-def _after_fork_in_child() -> None:
-    for store in list(_STORES):
-        store._after_fork()
-
-
-os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 class TokenStore:
@@ -102,31 +90,12 @@ class TokenStore:
         self.lock_timeout = lock_timeout
         self.lock_path = self.path.with_name(self.path.name + ".lock")
         self.setting = setting
-        self._reset_locks()
-        _STORES.add(self)
-
-    def _reset_locks(self) -> None:
         self._thread_lock = threading.RLock()
         self._depth = 0
         self._lock_fd: int | None = None
 
-    def _after_fork(self) -> None:
-        # A copy of a descriptor holding the flock would keep the parent's lock held for as
-        # long as this child lives; closing it (never LOCK_UN) leaves the parent's lock alone.
-        if self._lock_fd is not None:
-            with contextlib.suppress(OSError):
-                os.close(self._lock_fd)
-        self._reset_locks()
-
     def __repr__(self) -> str:
         return f"TokenStore({str(self.path)!r})"
-
-    # Picklable, for page fetchers in spawned processes: locks are per process.
-    def __getstate__(self) -> dict[str, t.Any]:
-        return {"path": self.path, "setting": self.setting, "lock_timeout": self.lock_timeout}
-
-    def __setstate__(self, state: dict[str, t.Any]) -> None:
-        self.__init__(state["path"], state["setting"], state["lock_timeout"])  # type: ignore[misc]
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
@@ -174,9 +143,6 @@ class TokenStore:
             except OSError as exc:
                 raise TokenStoreError(self._problem("cannot be locked", exc)) from exc
 
-    def exists(self) -> bool:
-        return self.path.exists()
-
     def read(self, key: str = DEFAULT_KEY) -> Tokens | None:
         return self.read_all().get(key)
 
@@ -202,12 +168,6 @@ class TokenStore:
             entries = self.read_all()
             entries[key] = tokens
             self._write_all(entries)
-
-    def delete(self, key: str = DEFAULT_KEY) -> None:
-        with self.locked():
-            entries = self.read_all()
-            if entries.pop(key, None) is not None:
-                self._write_all(entries)
 
     def check_writable(self) -> str | None:
         """Why the tap could not keep tokens here, naming the setting and path; None when fine."""
@@ -290,18 +250,3 @@ class TokenStore:
         if exc.errno == errno.ENOENT:
             reason = f"{reason}: does the directory {self.path.parent} exist?"
         return f"{self.setting}: the token store {self.path} {what} ({reason})."
-
-
-def is_text(value: t.Any) -> bool:
-    return (
-        isinstance(value, (str, int)) and not isinstance(value, bool) and bool(str(value).strip())
-    )
-
-
-def number(value: t.Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        return None
-    try:
-        return float(value)
-    except ValueError:
-        return None

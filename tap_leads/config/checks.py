@@ -9,20 +9,17 @@ import re
 import typing as t
 from pathlib import Path
 
-from tap_leads.config.provider_checks import as_number
-from tap_leads.config.provider_checks import check_provider as _check_provider
-from tap_leads.config.provider_checks import is_int as _is_int
-from tap_leads.providers import (
-    PROVIDERS,
-    ProviderSpec,
-)
+from tap_leads.config.provider_checks import check_provider, positive_number_problems
+from tap_leads.config.schema import config_schema
+from tap_leads.config.types import read_text_values, type_problems
+from tap_leads.providers import PROVIDERS
 from tap_leads.providers.accounts import shard_problem
+from tap_leads.providers.spec import ProviderSpec
 from tap_leads.timestamps import parse_timestamp
+from tap_leads.values import JSON_KINDS, as_number
 
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _SCHEMA_ERROR = re.compile(r"^(?P<problem>.*) in config(?P<path>(\[[^\]]*\])+)$", re.S)
 _SCHEMA_PATH = re.compile(r"\[([^\]]*)\]")
-_JSON_KINDS = {list: "array", str: "string", int: "number", float: "number", bool: "boolean"}
 
 _POSITIVE_INTEGERS = {
     "max_concurrent_requests": 64,
@@ -32,31 +29,39 @@ _POSITIVE_INTEGERS = {
 }
 
 
-def configured_providers(config: t.Mapping[str, t.Any]) -> list[ProviderSpec]:
+def configured_providers(
+    config: t.Mapping[str, t.Any], providers: t.Sequence[ProviderSpec] = PROVIDERS
+) -> list[ProviderSpec]:
     """The providers whose block is present and not empty."""
-    return [p for p in PROVIDERS if isinstance(config.get(p.key), dict) and config[p.key]]
+    return [p for p in providers if isinstance(config.get(p.key), dict) and config[p.key]]
 
 
 def validate(
-    config: t.Mapping[str, t.Any], known_settings: t.Iterable[str] | None = None
+    config: t.Mapping[str, t.Any],
+    known_settings: t.Iterable[str] | None = None,
+    providers: t.Sequence[ProviderSpec] = PROVIDERS,
 ) -> list[str]:
     """Every problem with the config, each naming the setting to fix. Empty when fine.
 
     known_settings are the top-level names the tap accepts (its schema, the SDK's
-    settings included); without them, top-level names are not checked.
+    settings included); without them, top-level names are not checked. Numbers given as
+    text count as those numbers (read_text_values); other values of the wrong kind are
+    reported as such, and their ranges are not checked.
     """
+    schema = config_schema(tuple(providers))
+    config = read_text_values(config, schema)
     unknown = _unknown_settings(config, known_settings)
-    providers = configured_providers(config)
-    if not providers:
-        blocks = ", ".join(p.key for p in PROVIDERS)
+    configured = configured_providers(config, providers)
+    if not configured:
+        blocks = ", ".join(p.key for p in providers)
         return [
             "No provider is configured. Set at least one provider block: "
             f"{blocks} (in Meltano, for example teli.api_key and teli.org_id).",
             *unknown,
         ]
-    errors = [*_check_globals(config), *unknown]
-    for spec in providers:
-        errors += _check_provider(spec, config[spec.key])
+    errors = [*type_problems(config, schema), *_check_globals(config), *unknown]
+    for spec in configured:
+        errors += check_provider(spec, config[spec.key])
     return errors
 
 
@@ -68,17 +73,16 @@ def _check_globals(config: t.Mapping[str, t.Any]) -> list[str]:
             f"start_date {start_date!r} is not a date-time. Use RFC 3339, "
             "for example 2025-01-01T00:00:00Z."
         )
+    # Values of the wrong kind are reported by type_problems; here, only their ranges.
     for name, ceiling in _POSITIVE_INTEGERS.items():
         value = config.get(name)
-        if value is not None and not (_is_int(value) and 1 <= value <= ceiling):
+        if type(value) is int and not 1 <= value <= ceiling:
             errors.append(f"{name} is {value!r}: it must be a whole number from 1 to {ceiling}.")
     lookback = config.get("lookback_window_seconds")
-    if lookback is not None and not (_is_int(lookback) and lookback >= 0):
+    if type(lookback) is int and lookback < 0:
         errors.append(f"lookback_window_seconds is {lookback!r}: it must be 0 or more.")
     for name in ("backoff_base_seconds", "progress_interval_seconds"):
-        value = config.get(name)
-        if value is not None and not (as_number(value) or 0) > 0:
-            errors.append(f"{name} is {value!r}: it must be above 0.")
+        errors += positive_number_problems(config.get(name), name)
     fraction = config.get("max_deleted_fraction")
     share = as_number(fraction)
     if fraction is not None and (share is None or not 0 <= share <= 1):
@@ -167,15 +171,17 @@ def json_object_problem(label: str, text: str, holds: str) -> str | None:
     except json.JSONDecodeError as exc:
         return f"{label} is not valid JSON: line {exc.lineno}, column {exc.colno}: {exc.msg}."
     if not isinstance(value, dict):
-        kind = _JSON_KINDS.get(type(value), "value")
+        kind = JSON_KINDS.get(type(value), "value")
         return f"{label} holds a JSON {kind}, not an object of {holds}."
     return None
 
 
-def secret_values(config: t.Mapping[str, t.Any]) -> list[str]:
+def secret_values(
+    config: t.Mapping[str, t.Any], providers: t.Sequence[ProviderSpec] = PROVIDERS
+) -> list[str]:
     """Every configured secret, every account's included, for redaction."""
     values = []
-    for spec in PROVIDERS:
+    for spec in providers:
         block = config.get(spec.key)
         if not isinstance(block, dict):
             continue

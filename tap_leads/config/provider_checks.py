@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 import difflib
-import re
 import typing as t
-from decimal import Decimal
-from urllib.parse import urlsplit
 
-from tap_leads.auth.flextell import flextell_auth_problems
-from tap_leads.providers import ProviderSpec
+from tap_leads.auth.token_store import DEFAULT_KEY
 from tap_leads.providers.accounts import account_name_ok, account_prefix
-
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_JSON_KINDS = {list: "array", str: "string", int: "number", float: "number", bool: "boolean"}
+from tap_leads.providers.spec import CheckedSettings, ProviderSpec
+from tap_leads.values import a_kind, as_number, blank, has_line_break, is_http_url
 
 
 def check_provider(spec: ProviderSpec, block: dict) -> list[str]:
@@ -25,7 +20,7 @@ def check_provider(spec: ProviderSpec, block: dict) -> list[str]:
     if not isinstance(entries, list):
         return [
             *errors,
-            f"{spec.key}.accounts is {_a_kind(entries)}: it must be a list of accounts, each "
+            f"{spec.key}.accounts is {a_kind(entries)}: it must be a list of accounts, each "
             'an object with a name and that account\'s settings, e.g. [{"name": "acme", ...}].',
         ]
     if not entries:
@@ -38,7 +33,7 @@ def check_provider(spec: ProviderSpec, block: dict) -> list[str]:
         where = account_prefix(spec, index)
         if not isinstance(entry, dict):
             errors.append(
-                f"{where} is {_a_kind(entry)}: each account is an object with a name and that "
+                f"{where} is {a_kind(entry)}: each account is an object with a name and that "
                 "account's settings."
             )
             continue
@@ -98,14 +93,10 @@ def _check_settings(
 
     for name, meaning in spec.credentials.items():
         value = merged.get(name)
-        if _blank(value):
+        if blank(value):
             if complete:
                 errors.append(missing(name, f"{key}.{name} is missing. Set it: {meaning}"))
-        elif (
-            name in own
-            and name in spec.secrets
-            and any(ch in str(value).strip() for ch in "\r\n\t")
-        ):
+        elif name in own and name in spec.secrets and has_line_break(value):
             errors.append(
                 f"{where}.{name} contains a line break or tab: paste the {label} key alone."
             )
@@ -119,26 +110,27 @@ def _check_settings(
                     "URL of your instance, for example https://your-host.",
                 )
             )
-    elif "api_url" in own and api_url and not _is_http_url(api_url):
+    elif "api_url" in own and api_url and not is_http_url(api_url):
         errors.append(f"{where}.api_url {api_url!r} is not an http(s) URL like https://host.")
+    # A value of the wrong kind is a type problem (config/types.py), not a range problem.
     page_size = own.get("page_size")
-    if page_size is not None and not (is_int(page_size) and 1 <= page_size <= spec.max_page_size):
+    if type(page_size) is int and not 1 <= page_size <= spec.max_page_size:
         errors.append(
             f"{where}.page_size is {page_size!r}: {label} takes 1 to "
             f"{spec.max_page_size} leads per page."
         )
-    rate = own.get("requests_per_second")
-    if rate is not None and not (as_number(rate) or 0) > 0:
-        errors.append(f"{where}.requests_per_second is {rate!r}: it must be above 0.")
-    for name in ("date_from", "date_to"):
-        value = own.get(name)
-        if key == "autocalls" and value and not _DATE.match(str(value)):
-            errors.append(f"{where}.{name} is {value!r}: use the YYYY-MM-DD format.")
-    if key == "flextell" and complete:
-        if in_account:
-            errors += flextell_auth_problems(merged, setting=where, key=_store_key(account))
-        else:
-            errors += flextell_auth_problems(merged)
+    errors += positive_number_problems(
+        own.get("requests_per_second"), f"{where}.requests_per_second"
+    )
+    for choice in spec.filters:
+        value = own.get(choice.name)
+        if choice.choices and value is not None and value not in choice.choices:
+            errors.append(
+                f"{where}.{choice.name} is {value!r}: {label} takes one of "
+                f"{', '.join(choice.choices)}."
+            )
+    store_key = account if account_name_ok(account) else DEFAULT_KEY
+    errors += spec.checks(CheckedSettings(merged, own, where, store_key, complete))
     errors += _unknown_keys(spec, own, where, in_account=in_account)
     return errors
 
@@ -160,42 +152,13 @@ def _unknown_keys(
     return errors
 
 
-def _store_key(name: t.Any) -> str:
-    # An account without a usable name is reported; its store entry does not matter.
-    return name if account_name_ok(name) else "default"
-
-
-def _a_kind(value: t.Any) -> str:
-    """What a JSON value is, as a sentence says it: "a string", "an object", "null"."""
+def positive_number_problems(value: t.Any, setting: str) -> list[str]:
+    """A decimal setting (a number, or numeric text): of its kind, then above 0."""
     if value is None:
-        return "null"
-    if isinstance(value, dict):
-        return "an object"
-    return f"a {_JSON_KINDS.get(type(value), 'value')}"
-
-
-def _blank(value: t.Any) -> bool:
-    return value in (None, "") or (isinstance(value, str) and not value.strip())
-
-
-def _is_http_url(value: t.Any) -> bool:
-    parts = urlsplit(str(value))
-    return parts.scheme in ("http", "https") and bool(parts.netloc)
-
-
-def is_int(value: t.Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def as_number(value: t.Any) -> float | None:
-    """A decimal setting as a float: JSON numbers (read as Decimal) or numeric text."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float, Decimal)):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value.strip())
-        except ValueError:
-            return None
-    return None
+        return []
+    number = as_number(value)
+    if number is None:
+        return [f"{setting} is {value!r}: it must be a number, like 1.5."]
+    if number <= 0:
+        return [f"{setting} is {value!r}: it must be above 0."]
+    return []

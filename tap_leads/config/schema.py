@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from singer_sdk import typing as th
 
-from tap_leads.providers import PROVIDERS, ProviderSpec
+from tap_leads.providers import PROVIDERS
+from tap_leads.providers.spec import ProviderSpec
 
 # Meltano passes decimal settings as text (its `decimal` kind cannot be set from the
 # environment), so decimals are accepted as numbers or as numeric strings.
@@ -102,16 +105,22 @@ def _provider_schema(spec: ProviderSpec) -> th.Property:
     )
 
 
-def _require_credentials_or_accounts(schema: dict) -> dict:
+def _require_credentials_or_accounts(schema: dict, providers: tuple[ProviderSpec, ...]) -> dict:
     """A provider block needs its required settings, unless each account brings its own."""
-    for spec in PROVIDERS:
+    for spec in providers:
         block = schema["properties"][spec.key]
         block["anyOf"] = [{"required": list(spec.required)}, {"required": ["accounts"]}]
     return schema
 
 
-CONFIG_SCHEMA: dict = _require_credentials_or_accounts(
-    th.PropertiesList(
+@cache
+def config_schema(providers: tuple[ProviderSpec, ...]) -> dict:
+    """The config schema of a tap that reads these providers."""
+    return _require_credentials_or_accounts(_properties(providers).to_dict(), providers)
+
+
+def _properties(providers: tuple[ProviderSpec, ...]) -> th.PropertiesList:
+    return th.PropertiesList(
         th.Property(
             "start_date",
             th.DateTimeType(nullable=True),
@@ -120,7 +129,7 @@ CONFIG_SCHEMA: dict = _require_credentials_or_accounts(
                 "Without it, every lead is emitted."
             ),
         ),
-        *(_provider_schema(spec) for spec in PROVIDERS),
+        *(_provider_schema(spec) for spec in providers),
         th.Property(
             "lookback_window_seconds",
             th.IntegerType(nullable=True),
@@ -226,5 +235,7 @@ CONFIG_SCHEMA: dict = _require_credentials_or_accounts(
                 "every account."
             ),
         ),
-    ).to_dict()
-)
+    )
+
+
+CONFIG_SCHEMA: dict = config_schema(PROVIDERS)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 if t.TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
 
 
 class Auth(t.Protocol):
@@ -29,15 +29,20 @@ class Endpoint:
     label: str
     base_url: str
     path: str
+    #: Seconds to wait for an answer: the run's request_timeout.
+    timeout: float
     #: Filters under the API's names, and the page size.
     params: Mapping[str, t.Any] = field(default_factory=dict)
     headers: Mapping[str, str] = field(default_factory=dict)
     page_param: str = "page"
-    timeout: float = 60.0
     #: Settings named when the provider rejects the credentials.
     credential_settings: tuple[str, ...] = ()
     #: Settings named when the provider rejects the request itself.
     request_settings: tuple[str, ...] = ()
+    #: Headers that carry the credentials: dropped when a redirect leaves the host.
+    secret_headers: tuple[str, ...] = ()
+    #: What a 2xx body that is an error envelope says; None when it is not one.
+    envelope_error: Callable[[t.Any], str | None] | None = None
 
     @property
     def url(self) -> str:

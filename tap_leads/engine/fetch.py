@@ -82,6 +82,7 @@ class PageFetcher:
                 self.endpoint.base_url,
                 pool_size=self.window.limit,
                 timeout=self.endpoint.timeout,
+                secret_headers=self.endpoint.secret_headers,
             )
         return self._transport
 

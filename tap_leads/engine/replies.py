@@ -110,11 +110,12 @@ class ReplyChecker:
                 f"the body of page {number} is not valid JSON "
                 f"({len(reply.body)} bytes, probably cut off)"
             ) from exc
-        if isinstance(body, dict) and body.get("success") is False:
-            detail = error_detail(body) or "no error given"
+        envelope_error = self.endpoint.envelope_error
+        said = envelope_error(body) if envelope_error is not None else None
+        if said is not None:
             # Almost always a request the API refuses (an unknown user, a bad filter).
             raise TransientError(
-                f"{self.label} answered HTTP {reply.status} with success=false ({detail})",
+                f"{self.label} answered HTTP {reply.status} with {said}",
                 advice=f"Check the {self.endpoint.settings} settings: "
                 + self._request_settings()
                 + ".",

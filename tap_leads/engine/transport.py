@@ -23,9 +23,9 @@ from requests.utils import get_environ_proxies
 if t.TYPE_CHECKING:
     from collections.abc import Mapping
 
-#: Credentials must not follow a redirect to another host; urllib3 drops only the
-#: standard ones by default.
-_CREDENTIAL_HEADERS = frozenset({"Authorization", "Proxy-Authorization", "Cookie", "X-API-Key"})
+#: Credentials must not follow a redirect to another host; urllib3 drops only these
+#: standard ones by default, and the endpoint names its own.
+_CREDENTIAL_HEADERS = frozenset({"Authorization", "Proxy-Authorization", "Cookie"})
 #: The most read from the socket at once while a body arrives.
 _READ_SIZE = 256 * 1024
 
@@ -46,7 +46,14 @@ class Reply:
 class Transport:
     """A pool of connections to one API host."""
 
-    def __init__(self, base_url: str, *, pool_size: int, timeout: float) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        pool_size: int,
+        timeout: float,
+        secret_headers: t.Iterable[str] = (),
+    ) -> None:
         proxy = get_environ_proxies(base_url).get(base_url.split(":", 1)[0])
         ca_bundle = (
             os.environ.get("REQUESTS_CA_BUNDLE")
@@ -71,7 +78,7 @@ class Transport:
             status=0,
             other=0,
             redirect=5,
-            remove_headers_on_redirect=_CREDENTIAL_HEADERS,
+            remove_headers_on_redirect=_CREDENTIAL_HEADERS | set(secret_headers),
         )
 
     def get(self, url: str, headers: Mapping[str, str]) -> Reply:

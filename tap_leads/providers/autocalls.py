@@ -5,7 +5,29 @@ from __future__ import annotations
 from singer_sdk import typing as th
 
 from tap_leads.engine.pagination import LaravelEnvelope
-from tap_leads.providers.spec import Filter, ProviderSpec, bearer
+from tap_leads.providers.spec import CheckedSettings, Filter, ProviderSpec, bearer
+from tap_leads.values import DATE
+
+#: The statuses Autocalls documents for its status filter.
+STATUSES = (
+    "created",
+    "scheduled",
+    "processing",
+    "completed",
+    "rescheduled",
+    "reached-max-retries",
+    "blacklisted",
+)
+
+
+def checks(settings: CheckedSettings) -> list[str]:
+    """The date filters take days, as Autocalls documents them."""
+    return [
+        f"{settings.where}.{name} is {value!r}: use the YYYY-MM-DD format."
+        for name in ("date_from", "date_to")
+        if (value := settings.own.get(name)) and not DATE.match(str(value))
+    ]
+
 
 SPEC = ProviderSpec(
     key="autocalls",
@@ -24,12 +46,13 @@ SPEC = ProviderSpec(
     envelope=LaravelEnvelope,
     auth_headers=bearer("api_key"),
     auth_settings=("api_key",),
+    checks=checks,
     filters=(
         Filter(
             "status",
             th.StringType,
-            "Only leads in this status: created, scheduled, processing, completed, "
-            "rescheduled, reached-max-retries, blacklisted.",
+            "Only leads in this status: " + ", ".join(STATUSES) + ".",
+            choices=STATUSES,
         ),
         Filter("campaign_id", th.IntegerType, "Only leads of this campaign."),
         Filter("phone_number", th.StringType, "Only leads whose number contains this."),

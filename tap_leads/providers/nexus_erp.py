@@ -7,6 +7,9 @@ from singer_sdk import typing as th
 from tap_leads.engine.pagination import HasNextPageEnvelope
 from tap_leads.providers.spec import Filter, ProviderSpec, bearer
 
+#: The statuses Nexus ERP documents for its status filter.
+STATUSES = ("NOT_CONTACTED", "CONTACTED", "QUALIFIED", "CONVERTED", "LOST")
+
 SPEC = ProviderSpec(
     key="nexus_erp",
     label="Nexus ERP",
@@ -28,7 +31,8 @@ SPEC = ProviderSpec(
         Filter(
             "status",
             th.StringType,
-            "Only leads in this status: NOT_CONTACTED, CONTACTED, QUALIFIED, CONVERTED, LOST.",
+            "Only leads in this status: " + ", ".join(STATUSES) + ".",
+            choices=STATUSES,
         ),
         Filter("search", th.StringType, "Case-insensitive match on name, email, phone, company."),
         Filter(

@@ -1,5 +1,7 @@
 """What the tap knows about one provider, written once: the settings derive their schema
-and checks from it, and the stream its request."""
+and checks from it, and the stream its request. What differs between providers beyond
+plain facts is a hook of the spec: its own checks, how it builds its auth, how it lists
+the organisations a key can read, and how it reads an error envelope."""
 
 from __future__ import annotations
 
@@ -11,12 +13,16 @@ from urllib.parse import quote
 
 from singer_sdk import typing as th
 
+from tap_leads.auth.static import StaticAuth
+from tap_leads.schemas import ACCOUNT_FIELD
+
 if t.TYPE_CHECKING:
+    from tap_leads.engine.endpoint import Auth
     from tap_leads.engine.pagination import Envelope
 
 Settings = Mapping[str, t.Any]
-#: The field that names the account on every record of the accounts form.
-ACCOUNT_FIELD = "account"
+#: GET a path below the account's api_url and return the JSON body (errors raised).
+GetJson = Callable[[str], t.Any]
 
 
 @dataclass(frozen=True)
@@ -29,10 +35,54 @@ class Filter:
     description: str
     #: Query parameter of the API; the setting's name unless the API spells it otherwise.
     param: str = ""
+    #: The values the API documents, when it takes only those; checked before any request.
+    choices: tuple[str, ...] = ()
 
     @property
     def api_name(self) -> str:
         return self.param or self.name
+
+
+@dataclass(frozen=True)
+class CheckedSettings:
+    """One set of settings under check: a block, the defaults of a block with accounts, or
+    one account (its own settings over the block's, in merged)."""
+
+    merged: Settings
+    #: What is written at `where`: values are checked here, so a bad default shows once.
+    own: Settings
+    #: How messages name it: "flextell", or "flextell.accounts[acme]".
+    where: str
+    #: The account's name, or "default" for the single block.
+    account: str
+    #: Whether what must be set is checked (not for a block's defaults).
+    complete: bool
+
+
+@dataclass(frozen=True)
+class AuthContext:
+    """What building an account's auth needs beside its settings."""
+
+    #: The account's name, or "default" for the single block.
+    account: str
+    #: How messages name the account's settings, e.g. "flextell.accounts[acme]".
+    setting: str
+    #: The run's request_timeout, in seconds.
+    timeout: float
+    #: Called with each secret that appears during the run, to mask it in logs.
+    on_new_secret: Callable[[str], None] | None = None
+
+
+def no_checks(settings: CheckedSettings) -> list[str]:
+    return []
+
+
+def no_organizations(settings: Settings, get_json: GetJson, prefix: str) -> list[str] | None:
+    return None
+
+
+def no_envelope_error(body: t.Any) -> str | None:
+    return None
 
 
 def no_headers(settings: Settings) -> dict[str, str]:
@@ -109,10 +159,17 @@ class ProviderSpec:
     #: A 404's meaning, given the settings, their prefix ("teli", "teli.accounts[acme]")
     #: and the provider's message (": …" or ""); None when it says nothing more.
     explain_404: Callable[[Settings, str, str], str | None] = no_explanation
-    #: Where the organisations a key can read are listed, for org_id "*" (Teli).
-    organizations_path: str | None = None
-    #: Settings that accept "*" for "every one the key can list" (Teli's org_id).
-    wildcards: tuple[str, ...] = ()
+    #: The package that holds the stream's JSON Schema, <stream_name>.json.
+    schemas: str = "tap_leads.schemas"
+    #: The provider's own checks of one set of settings, after the shared ones.
+    checks: Callable[[CheckedSettings], list[str]] = no_checks
+    #: The account's auth; None: fixed headers (auth_headers and extra_headers).
+    build_auth: Callable[[Settings, AuthContext], Auth] | None = None
+    #: The org_ids of the organisations to read, when the settings ask for every one the
+    #: key can list (Teli's org_id "*"); None when the account is one listing.
+    organizations: Callable[[Settings, GetJson, str], list[str] | None] = no_organizations
+    #: What a 2xx body that is an error envelope says (Teli's success: false); None if not.
+    envelope_error: Callable[[t.Any], str | None] = no_envelope_error
 
     # ----- settings -----------------------------------------------------------
 
@@ -181,6 +238,12 @@ class ProviderSpec:
         """Authentication and the provider's other headers."""
         return {**self.auth_headers(settings), **self.extra_headers(settings)}
 
+    def auth(self, settings: Settings, context: AuthContext) -> Auth:
+        """The headers every request of the account carries, read at request time."""
+        if self.build_auth is not None:
+            return self.build_auth(settings, context)
+        return StaticAuth(self.headers(settings))
+
     def credential_settings(self, prefix: str | None = None) -> tuple[str, ...]:
         """The settings to check after an authentication error, e.g. teli.accounts[acme].api_key."""
         return tuple(f"{prefix or self.key}.{name}" for name in self.auth_settings)
@@ -190,10 +253,6 @@ class ProviderSpec:
         """The settings that shape the request, named (under the block's or account's
         prefix) when the provider rejects it."""
         return (*(f.name for f in self.filters), "page_size")
-
-    def is_wildcard(self, settings: Settings, name: str) -> bool:
-        """Whether the setting asks for every item the key can list, e.g. Teli's org_id "*"."""
-        return name in self.wildcards and text(settings, name) == "*"
 
 
 def _query_value(value: t.Any) -> t.Any:

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import typing as t
+
 from singer_sdk import typing as th
 
 from tap_leads.engine.pagination import TotalPagesEnvelope
-from tap_leads.providers.spec import Filter, ProviderSpec, Settings, text
+from tap_leads.errors import ProviderError, error_detail
+from tap_leads.providers.spec import Filter, GetJson, ProviderSpec, Settings, text
+
+#: Where Teli lists the organisations a key can read.
+ORGANIZATIONS_PATH = "/v1/organizations"
 
 
 def auth_headers(settings: Settings) -> dict[str, str]:
@@ -34,6 +40,42 @@ def explain_404(settings: Settings, prefix: str, detail: str) -> str | None:
     return None
 
 
+def organizations(settings: Settings, get_json: GetJson, prefix: str) -> list[str] | None:
+    """For org_id "*", the unique_ids of the organisations the key can list, read leniently."""
+    if text(settings, "org_id") != "*":
+        return None
+    body = get_json(ORGANIZATIONS_PATH)
+    items = body
+    if isinstance(body, dict):
+        items = next(
+            (
+                body[key]
+                for key in ("organizations", "organisations", "data", "results")
+                if isinstance(body.get(key), list)
+            ),
+            None,
+        )
+    ids = (
+        [str(item.get("unique_id") or item.get("id") or "") for item in items]
+        if isinstance(items, list) and all(isinstance(item, dict) for item in items)
+        else None
+    )
+    if ids is None or not all(ids):
+        raise ProviderError(
+            f"Teli answered GET {ORGANIZATIONS_PATH} without a list of organisations "
+            f'(each with a unique_id), so {prefix}.org_id "*" cannot be expanded. '
+            f"Set {prefix}.org_id to one organisation's unique_id."
+        )
+    return list(dict.fromkeys(ids))
+
+
+def envelope_error(body: t.Any) -> str | None:
+    """Teli may answer 200 with success: false and the reason beside it."""
+    if isinstance(body, dict) and body.get("success") is False:
+        return f"success=false ({error_detail(body) or 'no error given'})"
+    return None
+
+
 SPEC = ProviderSpec(
     key="teli",
     label="Teli",
@@ -51,7 +93,7 @@ SPEC = ProviderSpec(
     api_url="https://api.teli.ai",
     max_page_size=200,
     default_page_size=200,
-    path="/v1/organizations/{org_id}/leads",
+    path=ORGANIZATIONS_PATH + "/{org_id}/leads",
     # Teli is always paged: without `page` it returns every lead in one response.
     page_param="page",
     page_size_param="page_size",
@@ -65,6 +107,6 @@ SPEC = ProviderSpec(
     ),
     fixed_params=fixed_params,
     explain_404=explain_404,
-    organizations_path="/v1/organizations",
-    wildcards=("org_id",),
+    organizations=organizations,
+    envelope_error=envelope_error,
 )

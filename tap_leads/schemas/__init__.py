@@ -14,10 +14,16 @@ DELETED_AT_FIELD = "_sdc_deleted_at"
 DELETED_STREAM = "deleted_leads"
 
 
-def load_schema(stream_name: str, *, accounts: bool = False, tombstones: bool = False) -> dict:
-    schema = json.loads(
-        resources.files("tap_leads.schemas").joinpath(f"{stream_name}.json").read_text()
-    )
+def load_schema(
+    stream_name: str,
+    *,
+    accounts: bool = False,
+    tombstones: bool = False,
+    package: str = "tap_leads.schemas",
+) -> dict:
+    """The stream's JSON Schema, <stream_name>.json in the package; with the account field
+    first in the accounts form, and _sdc_deleted_at when tombstones are sent."""
+    schema = json.loads(resources.files(package).joinpath(f"{stream_name}.json").read_text())
     if accounts:
         schema["properties"] = {
             ACCOUNT_FIELD: {

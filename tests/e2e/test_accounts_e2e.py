@@ -10,7 +10,7 @@ import psycopg
 import pytest
 
 from emulator import LeadsEmulator
-from tap_leads.providers import shard_of
+from tap_leads.providers.accounts import shard_of
 from tests.e2e.conftest import Completed, MeltanoProject, meltano_env, read_jsonl
 from tests.e2e.test_postgres import DATABASE, SCHEMA, postgres, target_env  # noqa: F401
 

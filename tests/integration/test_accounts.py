@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from emulator import LeadsEmulator
-from tap_leads.providers import shard_of
+from tap_leads.providers.accounts import shard_of
 
 GOLDEN = Path(__file__).resolve().parents[1] / "data" / "single_block_golden.jsonl"
 AUTOCALLS = {"acme": 30, "globex": 20, "initech": 12}

@@ -14,7 +14,7 @@ import time
 import pytest
 
 from emulator import LeadsEmulator
-from tap_leads.providers import shard_of
+from tap_leads.providers.accounts import shard_of
 from tests.conftest import STREAMS
 from tests.integration.test_cli_errors import assert_clean_failure, run_cli, write_config
 

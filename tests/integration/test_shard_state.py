@@ -9,7 +9,7 @@ import pytest
 
 from emulator import LeadsEmulator
 from orchestration.state_merge import merge_states
-from tap_leads.providers import shard_of
+from tap_leads.providers.accounts import shard_of
 from tap_leads.timestamps import parse_timestamp
 
 NAMES = [f"client-{n:02d}" for n in range(12)]

@@ -133,6 +133,27 @@ def test_no_module_imports_upward_against_the_declared_layers():
     assert upward_imports(graph, layers) == []
 
 
+#: No module of the package, the emulator or the scripts grows past this many lines.
+LINE_LIMIT = 330
+CHECKED_FOLDERS = ("tap_leads", "emulator", "scripts")
+
+
+def long_files(root: Path, folders: tuple[str, ...]) -> list[str]:
+    """Each Python file under the folders longer than LINE_LIMIT, with its line count."""
+    found = []
+    for folder in folders:
+        for path in sorted((root / folder).rglob("*.py")):
+            lines = len(path.read_text().splitlines())
+            if lines > LINE_LIMIT:
+                found.append(f"{path.relative_to(root)}: {lines} lines")
+    return found
+
+
+def test_no_file_is_over_the_line_limit():
+    assert sum(1 for folder in CHECKED_FOLDERS for _ in (ROOT / folder).rglob("*.py")) > 60
+    assert long_files(ROOT, CHECKED_FOLDERS) == []
+
+
 def test_every_subpackage_says_what_it_owns_and_may_import():
     for init in sorted((ROOT / "tap_leads").glob("*/__init__.py")):
         doc = ast.get_docstring(ast.parse(init.read_text())) or ""
@@ -203,3 +224,27 @@ def test_an_upward_import_is_found(tmp_path, importer, line, expected):
     (package / importer).write_text(line)
     layers = [["engine"], ["output", "records"]]
     assert upward_imports(import_graph(package), layers) == expected
+
+
+def test_a_planted_long_file_is_found(tmp_path):
+    package = _package(tmp_path, {"__init__.py": "", "short.py": "x = 1\n" * LINE_LIMIT})
+    assert long_files(tmp_path, ("pkg",)) == []
+    (package / "engine" / "long.py").parent.mkdir()
+    (package / "engine" / "long.py").write_text("x = 1\n" * (LINE_LIMIT + 1))
+    assert long_files(tmp_path, ("pkg",)) == [f"pkg/engine/long.py: {LINE_LIMIT + 1} lines"]
+
+
+def test_a_planted_emulator_cycle_is_found(tmp_path):
+    package = _package(
+        tmp_path,
+        {
+            "__init__.py": "from .server import Emulator\n",
+            "server.py": "from .registry import Registry\n",
+            "registry.py": "",
+        },
+    )
+    assert cycles(import_graph(package)) == []
+    # A submodule importing the package's own __init__ runs through everything it imports.
+    (package / "registry.py").write_text("from . import store\n")
+    (package / "store.py").write_text("")
+    assert cycles(import_graph(package)) == [["pkg", "pkg.registry", "pkg.server"]]

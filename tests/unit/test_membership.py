@@ -9,9 +9,10 @@ import pytest
 from singer_sdk import Stream
 
 from tap_leads import sdk_hooks
+from tap_leads.providers import PROVIDERS
 from tap_leads.replication import walks
 from tap_leads.replication.membership import Membership, decode, encode, fingerprint
-from tap_leads.streams import STREAM_TYPES, LeadsStream
+from tap_leads.streams import LeadsStream, stream_class
 
 RNG = random.Random(5)
 N = 100_000
@@ -75,7 +76,7 @@ def test_the_fingerprint_ignores_unset_filters_and_sees_a_changed_one():
 
 
 def test_lead_streams_mix_in_only_the_sdk_shortcuts():
-    for stream in (LeadsStream, *STREAM_TYPES):
+    for stream in (LeadsStream, *(stream_class(spec) for spec in PROVIDERS)):
         bases = [b for b in stream.__mro__ if b not in (stream, object)]
         own = [b for b in bases if b.__module__.startswith("tap_leads")]
         assert set(own) <= {LeadsStream, sdk_hooks.StreamShortcuts}

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tap_leads.engine import pagination
-from tap_leads.providers import PROVIDERS, ProviderSpec, provider
+from tap_leads.providers import PROVIDERS, provider
+from tap_leads.providers.spec import ProviderSpec
 
 KEYS = ("teli", "nexus_erp", "flextell", "sela", "autocalls")
 
@@ -102,11 +103,19 @@ def test_teli_path_takes_the_organisation_quoted():
     assert teli.request_path({"org_id": "17x38"}) == "/v1/organizations/17x38/leads"
     assert teli.request_path({"org_id": "a/b c"}) == "/v1/organizations/a%2Fb%20c/leads"
     # org_id "*" stands for each organisation the key lists, given per partition.
-    assert teli.is_wildcard({"org_id": "*"}, "org_id")
+    listed = []
+
+    def get_json(path):
+        listed.append(path)
+        return {"organizations": [{"unique_id": "17x9"}, {"unique_id": "17x8"}]}
+
+    assert teli.organizations({"org_id": "*"}, get_json, "teli") == ["17x9", "17x8"]
+    assert listed == ["/v1/organizations"]
+    assert teli.organizations({"org_id": "17x9"}, get_json, "teli") is None
     assert teli.request_path({"org_id": "*"}, org_id="17x9") == "/v1/organizations/17x9/leads"
-    assert teli.organizations_path == "/v1/organizations"
     assert provider("sela").request_path({}) == "/api/leads/"
-    assert not provider("autocalls").is_wildcard({"org_id": "*"}, "org_id")
+    assert provider("autocalls").organizations({"org_id": "*"}, get_json, "autocalls") is None
+    assert listed == ["/v1/organizations"]
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from tap_leads import config as settings
+from tap_leads.config import checks as settings
 from tap_leads.tap import TapLeads
 
 TELI = {"api_key": "k-123456", "org_id": "o1"}
@@ -139,7 +139,7 @@ def test_decimal_settings_accept_numeric_text_as_meltano_sends_it():
     }
     assert settings.validate(config) == []
     assert settings.validate({"teli": TELI, "backoff_base_seconds": "fast"}) == [
-        "backoff_base_seconds is 'fast': it must be above 0."
+        "backoff_base_seconds is 'fast': it must be a number, like 1.5."
     ]
     tap = TapLeads(config=config)
     assert tap.streams["teli_leads"].fetcher.limiter._interval == 0.4

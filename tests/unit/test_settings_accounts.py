@@ -7,17 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from tap_leads import config as settings
-from tap_leads.providers import (
-    PROVIDERS,
-    Account,
-    has_accounts,
-    in_shard,
-    parse_shard,
-    resolve_accounts,
-    selected_accounts,
-    shard_of,
-)
+from tap_leads.config import checks as settings
+from tap_leads.providers import PROVIDERS, has_accounts, provider, selected_accounts
+from tap_leads.providers.accounts import Account, in_shard, parse_shard, resolve, shard_of
 from tap_leads.tap import TapLeads
 
 ACME = {"name": "acme", "api_key": "key-acme"}
@@ -28,14 +20,14 @@ GLOBEX = {"name": "globex", "api_key": "key-globex", "campaign_id": 7}
 
 
 def test_no_block_no_accounts():
-    assert resolve_accounts({}, "teli") == []
-    assert resolve_accounts({"teli": {}}, "teli") == []
-    assert resolve_accounts({"teli": None}, "teli") == []
+    assert resolve({}, provider("teli")) == []
+    assert resolve({"teli": {}}, provider("teli")) == []
+    assert resolve({"teli": None}, provider("teli")) == []
 
 
 def test_the_single_block_is_one_account_without_a_name():
     block = {"api_key": "k", "org_id": "o1"}
-    (account,) = resolve_accounts({"teli": block}, "teli")
+    (account,) = resolve({"teli": block}, provider("teli"))
     assert account == Account(
         None,
         {"api_key": "k", "org_id": "o1", "api_url": "https://api.teli.ai", "page_size": 200},
@@ -43,12 +35,12 @@ def test_the_single_block_is_one_account_without_a_name():
     )
     assert account.key == "default"
     # `accounts: null` is the single-block form too.
-    assert resolve_accounts({"teli": {**block, "accounts": None}}, "teli") == [account]
+    assert resolve({"teli": {**block, "accounts": None}}, provider("teli")) == [account]
 
 
 def test_the_block_gives_defaults_and_each_account_its_own():
     config = {"autocalls": {"page_size": 50, "status": "created", "accounts": [ACME, GLOBEX]}}
-    acme, globex = resolve_accounts(config, "autocalls")
+    acme, globex = resolve(config, provider("autocalls"))
     assert acme == Account(
         "acme",
         {
@@ -81,7 +73,7 @@ def test_an_account_overrides_a_default_and_null_unsets_a_filter():
             ],
         }
     }
-    a, b = resolve_accounts(config, "teli")
+    a, b = resolve(config, provider("teli"))
     assert a.settings["page_size"] == 20
     assert a.settings["user_id"] is None
     assert a.settings["api_key"] == "shared"
@@ -95,20 +87,20 @@ def test_an_account_overrides_a_default_and_null_unsets_a_filter():
 
 def test_entries_that_are_not_named_accounts_are_left_to_validation():
     config = {"sela": {"accounts": ["acme", {"api_key": "k"}, {"name": " "}, {"name": "ok"}]}}
-    assert [a.name for a in resolve_accounts(config, "sela")] == ["ok"]
-    assert resolve_accounts({"sela": {"accounts": "acme"}}, "sela") == []
+    assert [a.name for a in resolve(config, provider("sela"))] == ["ok"]
+    assert resolve({"sela": {"accounts": "acme"}}, provider("sela")) == []
 
 
 def test_which_form_a_block_uses():
-    assert has_accounts({"sela": {"accounts": [{"name": "a"}]}}, "sela")
-    assert not has_accounts({"sela": {"api_key": "k"}}, "sela")
-    assert not has_accounts({"sela": {"api_key": "k", "accounts": None}}, "sela")
-    assert not has_accounts({}, "sela")
+    assert has_accounts({"sela": {"accounts": [{"name": "a"}]}}, provider("sela"))
+    assert not has_accounts({"sela": {"api_key": "k"}}, provider("sela"))
+    assert not has_accounts({"sela": {"api_key": "k", "accounts": None}}, provider("sela"))
+    assert not has_accounts({}, provider("sela"))
 
 
 def test_nexus_erp_has_no_default_host():
     config = {"nexus_erp": {"accounts": [{"name": "a", "api_key": "sk_1"}]}}
-    (account,) = resolve_accounts(config, "nexus_erp")
+    (account,) = resolve(config, provider("nexus_erp"))
     assert "api_url" not in account.settings
 
 
@@ -265,7 +257,7 @@ def test_a_block_with_accounts_needs_no_credentials_of_its_own():
     tap = TapLeads(config=config)
     assert "page_size" not in tap.config["autocalls"]["accounts"][0]
     assert "api_url" not in tap.config["sela"]["accounts"][0]
-    assert [a.settings["page_size"] for a in resolve_accounts(tap.config, "sela")] == [100, 100]
+    assert [a.settings["page_size"] for a in resolve(tap.config, provider("sela"))] == [100, 100]
 
 
 def test_every_teli_organisation():
@@ -438,12 +430,11 @@ def test_without_a_shard_every_account_is_taken():
 
 def test_selected_accounts_follow_the_shard():
     config = {"autocalls": {"accounts": [ACME, GLOBEX]}}
-    assert [a.name for a in selected_accounts(config, "autocalls")] == ["acme", "globex"]
-    assert [a.name for a in selected_accounts({**config, "shard": "4/8"}, "autocalls")] == ["acme"]
-    assert [a.name for a in selected_accounts({**config, "shard": "7/8"}, "autocalls")] == [
-        "globex"
-    ]
-    assert selected_accounts({**config, "shard": "0/8"}, "autocalls") == []
+    autocalls, teli = provider("autocalls"), provider("teli")
+    assert [a.name for a in selected_accounts(config, autocalls)] == ["acme", "globex"]
+    assert [a.name for a in selected_accounts({**config, "shard": "4/8"}, autocalls)] == ["acme"]
+    assert [a.name for a in selected_accounts({**config, "shard": "7/8"}, autocalls)] == ["globex"]
+    assert selected_accounts({**config, "shard": "0/8"}, autocalls) == []
     single = {"teli": {"api_key": "k", "org_id": "o"}}
-    assert [a.name for a in selected_accounts({**single, "shard": "3/8"}, "teli")] == [None]
-    assert selected_accounts({**single, "shard": "2/8"}, "teli") == []
+    assert [a.name for a in selected_accounts({**single, "shard": "3/8"}, teli)] == [None]
+    assert selected_accounts({**single, "shard": "2/8"}, teli) == []

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from tap_leads import config as settings
-from tap_leads.auth.flextell import flextell_auth_problems, uses_refresh
 from tap_leads.auth.token_store import Tokens, TokenStore
+from tap_leads.config import checks as settings
+from tap_leads.providers.flextell import flextell_auth_problems, uses_refresh
 from tap_leads.tap import TapLeads
 
 TENANT = {"tenant_id": "42"}

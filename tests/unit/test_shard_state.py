@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tap_leads.providers import shard_of
+from tap_leads.providers.accounts import shard_of
 from tap_leads.shard_state import keep_own_entries
 
 NAMES = [f"client-{n:02d}" for n in range(12)]

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from orchestration.meltano_state import plan_reshard
 from orchestration.state_merge import merge_states
 
 REPO = Path(__file__).resolve().parents[2]
@@ -104,3 +105,37 @@ def test_cli_names_a_file_that_holds_no_state(tmp_path):
     assert done.returncode == 1
     assert done.stderr.strip() == f"state_merge: {bad} holds no JSON object"
     assert done.stdout == ""
+
+
+def test_a_reshard_merges_every_shard_and_gives_each_new_shard_the_result():
+    prefix = "dev:tap-leads-to-target-postgres"
+    last = {"bookmarks": {"a": {"partitions": [entry("x", "1"), entry("y", "1"), entry("z", "1")]}}}
+    states = {
+        f"{prefix}:shards": last,
+        # Shard 0 ran: its own accounts only, newer.
+        f"{prefix}:shard-0-of-2": {"bookmarks": {"a": {"partitions": [entry("x", "2")]}}},
+        # Shard 1 committed nothing since the last merge: still the merged copy, whose
+        # stale y and z must not win over what other shards wrote.
+        f"{prefix}:shard-1-of-2": last,
+        f"{prefix}:shard-9-of-9": {"bookmarks": {"a": {"partitions": [entry("z", "3")]}}},
+    }
+    plan = plan_reshard(states, prefix, 3)
+    assert plan.merged == {
+        "bookmarks": {"a": {"partitions": [entry("x", "2"), entry("y", "1"), entry("z", "3")]}}
+    }
+    assert plan.writes == {
+        f"{prefix}:shards": plan.merged,
+        f"{prefix}:shard-0-of-3": plan.merged,
+        f"{prefix}:shard-1-of-3": plan.merged,
+        f"{prefix}:shard-2-of-3": plan.merged,
+    }
+    assert plan.clears == [
+        f"{prefix}:shard-0-of-2",
+        f"{prefix}:shard-1-of-2",
+        f"{prefix}:shard-9-of-9",
+    ]
+
+
+def test_a_first_run_writes_nothing():
+    plan = plan_reshard({}, "dev:tap-leads-to-target-postgres", 4)
+    assert (plan.merged, plan.writes, plan.clears) == ({}, {}, [])

@@ -1,0 +1,53 @@
+"""Run the shards job, or re-execute a failed run's failed shards, from the command line.
+
+    python -m orchestration run [--shards N]   # merge states, then N shards in parallel
+    python -m orchestration retry RUN_ID       # only the shards that failed in RUN_ID
+
+Both use the Dagster instance in DAGSTER_HOME (default: .dagster in the current directory)
+and print one JSON line: the run id, whether it succeeded and the shards that failed.
+Exit 0 when the run succeeded, 1 otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from dagster import DagsterInstance, ReexecutionOptions, execute_job, reconstructable
+
+from orchestration.definitions import tap_leads_shards
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m orchestration")
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="merge the shard states, then run every shard")
+    run.add_argument("--shards", type=int, help="N, the number of shards (LEADS_ORCH_SHARDS)")
+    retry = commands.add_parser("retry", help="re-execute only the failed shards of a run")
+    retry.add_argument("run_id")
+    args = parser.parse_args(argv)
+
+    home = Path(os.environ.setdefault("DAGSTER_HOME", str(Path(".dagster").resolve())))
+    home.mkdir(parents=True, exist_ok=True)
+    instance = DagsterInstance.get()
+    job = reconstructable(tap_leads_shards)
+    if args.command == "run":
+        if args.shards is not None and args.shards < 1:
+            parser.error(f"--shards must be 1 or more, got {args.shards}")
+        config = {}
+        if args.shards is not None:
+            config = {"resources": {"meltano": {"config": {"shards": args.shards}}}}
+        result = execute_job(job, instance=instance, run_config=config)
+    else:
+        options = ReexecutionOptions.from_failure(args.run_id, instance)
+        result = execute_job(job, instance=instance, reexecution_options=options)
+    failed = sorted(event.step_key for event in result.get_step_failure_events() if event.step_key)
+    print(json.dumps({"run_id": result.run_id, "success": result.success, "failed": failed}))
+    return 0 if result.success else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

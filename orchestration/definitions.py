@@ -1,0 +1,162 @@
+"""Dagster code location: tap-leads shards of one Meltano project, side by side.
+
+    dagster dev -m orchestration.definitions           # the UI, from the repository root
+    python -m orchestration run --shards 4             # one run from the command line
+
+The job `tap_leads_shards` first merges every shard's Meltano state and gives each shard
+of this run the merged state (`merge_shard_states`), then runs one step per shard K of N
+(`run_shard`):
+`meltano run --state-id-suffix shard-K-of-N tap-leads <target>` with TAP_LEADS_SHARD=K/N.
+The steps run in parallel under the multiprocess executor, at most `max_concurrent` at a
+time. A failed shard fails its own step only; the other shards commit their state, and a
+re-execution "from failure" runs that shard alone, from its last committed STATE.
+
+Settings come from the resource `meltano` in the run config, or from the environment:
+
+| variable | default | meaning |
+|---|---|---|
+| LEADS_ORCH_SHARDS | 4 | N, the number of shards |
+| LEADS_ORCH_MAX_CONCURRENT | 4 | shards running at a time (the executor's max_concurrent) |
+| LEADS_ORCH_RETRIES | 0 | automatic retries of a failed shard (after 30 s) |
+| LEADS_ORCH_PROJECT | orchestration/demo | the Meltano project |
+| LEADS_ORCH_TARGET | target-postgres | the loader |
+| LEADS_ORCH_ENVIRONMENT | dev | the Meltano environment |
+| LEADS_ORCH_MELTANO | meltano on PATH | the meltano executable |
+| LEADS_ORCH_PLUGINS | <project>/.meltano | where the installed extractors/, loaders/ are |
+| LEADS_ORCH_WORK_DIR | <project>/.meltano/shards | each shard's Meltano run directory and log |
+
+State lives wherever the project's Meltano settings put it (a PostgreSQL system database
+in MELTANO_DATABASE_URI, or MELTANO_STATE_BACKEND_URI=s3://...), reached by every shard.
+"""
+
+import os
+import shutil
+from pathlib import Path
+
+from dagster import (
+    Backoff,
+    ConfigurableResource,
+    Definitions,
+    DynamicOut,
+    DynamicOutput,
+    Failure,
+    MetadataValue,
+    OpExecutionContext,
+    RetryPolicy,
+    job,
+    multiprocess_executor,
+    op,
+)
+
+from orchestration.meltano_state import MeltanoState, accounts_in, shard_suffix
+from orchestration.shard_run import ShardRun
+
+REPO = Path(__file__).resolve().parent.parent
+EXTRACTOR = "tap-leads"
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(name) or default
+
+
+class MeltanoShards(ConfigurableResource):
+    """Where the shards run: the Meltano project, the loader and the number of shards."""
+
+    shards: int = int(_env("LEADS_ORCH_SHARDS", "4"))
+    project: str = _env("LEADS_ORCH_PROJECT", str(REPO / "orchestration" / "demo"))
+    target: str = _env("LEADS_ORCH_TARGET", "target-postgres")
+    environment: str = _env("LEADS_ORCH_ENVIRONMENT", "dev")
+    meltano: str = _env("LEADS_ORCH_MELTANO", shutil.which("meltano") or "meltano")
+    plugins: str = _env("LEADS_ORCH_PLUGINS", "")
+    work_dir: str = _env("LEADS_ORCH_WORK_DIR", "")
+
+    def run_dir(self) -> Path:
+        return Path(self.work_dir or Path(self.project) / ".meltano" / "shards")
+
+    def plugins_dir(self) -> Path:
+        return Path(self.plugins or Path(self.project) / ".meltano")
+
+    def state(self) -> MeltanoState:
+        env = {**os.environ, **self.sys_dir_env(self.run_dir() / "state")}
+        return MeltanoState(
+            self.meltano, Path(self.project), self.environment, EXTRACTOR, self.target, env
+        )
+
+    def sys_dir_env(self, where: Path) -> dict[str, str]:
+        """A Meltano system directory of its own (Meltano writes each plugin's config and
+        state to fixed paths in it) sharing the installed plugins."""
+        sys_dir = where / ".meltano"
+        sys_dir.mkdir(parents=True, exist_ok=True)
+        for kind in ("extractors", "loaders"):
+            link = sys_dir / kind
+            if not link.exists():
+                link.symlink_to(self.plugins_dir() / kind, target_is_directory=True)
+        return {"MELTANO_SYS_DIR_ROOT": str(sys_dir)}
+
+
+@op(
+    out=DynamicOut(int),
+    description="Merge every shard's state, give each shard of this run the merged state, "
+    "then hand out one output per shard K of N.",
+)
+def merge_shard_states(context: OpExecutionContext, meltano: MeltanoShards):  # noqa: ANN201
+    count = meltano.shards
+    if count < 1:
+        raise Failure(f"shards must be 1 or more, got {count}")
+    plan = meltano.state().reshard(count)
+    context.log.info(
+        f"merged {accounts_in(plan.merged)} account entries for {count} shard(s); "
+        f"cleared {len(plan.clears)} other shard state(s)"
+    )
+    for index in range(count):
+        yield DynamicOutput(index, mapping_key=shard_suffix(index, count).replace("-", "_"))
+
+
+@op(
+    description="`meltano run tap-leads <target>` for shard K of N, with its own state id.",
+    retry_policy=RetryPolicy(
+        max_retries=int(_env("LEADS_ORCH_RETRIES", "0")), delay=30, backoff=Backoff.LINEAR
+    ),
+)
+def run_shard(context: OpExecutionContext, meltano: MeltanoShards, index: int) -> dict:
+    count = meltano.shards
+    suffix = shard_suffix(index, count)
+    where = meltano.run_dir() / suffix
+    run = ShardRun(
+        meltano=meltano.meltano,
+        project=Path(meltano.project),
+        environment=meltano.environment,
+        target=meltano.target,
+        index=index,
+        count=count,
+        env={**os.environ, **meltano.sys_dir_env(where)},
+        log=where / f"{context.run_id}-{context.retry_number}.log",
+    )
+    context.log.info(f"shard {index}/{count}: {' '.join(run.command)}")
+    result = run.execute()
+    metadata = {
+        "seconds": round(result.seconds, 1),
+        "log": MetadataValue.path(str(run.log)),
+        "last lines": MetadataValue.text("\n".join(result.tail)),
+    }
+    if result.returncode != 0:
+        raise Failure(
+            f"shard {index}/{count} failed (exit {result.returncode}): {result.summary}",
+            metadata=metadata,
+        )
+    context.add_output_metadata(metadata)
+    return {"shard": suffix, "seconds": result.seconds}
+
+
+@job(
+    resource_defs={"meltano": MeltanoShards()},
+    executor_def=multiprocess_executor.configured(
+        {"max_concurrent": int(_env("LEADS_ORCH_MAX_CONCURRENT", "4"))}
+    ),
+    description="tap-leads in N shards, each its own `meltano run`, from merged shard states.",
+)
+def tap_leads_shards() -> None:
+    merge_shard_states().map(run_shard)
+
+
+defs = Definitions(jobs=[tap_leads_shards])
