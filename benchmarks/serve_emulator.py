@@ -2,11 +2,15 @@
 
 Usage: python benchmarks/serve_emulator.py SPEC_JSON CONFIG_PATH
 
-SPEC_JSON: {"latency_ms": 50, "leads": {"teli": 20000, ...}, "accounts": {"teli": 100}}
-("accounts" optional). The providers named in "leads" are served at that size (per named
-account with "accounts": names teli-000, teli-001, ...), the others with one lead. Once
-listening, it writes CONFIG_PATH: {"config": <the tap config of those providers, in the
-accounts form with "accounts">} or, when this emulator cannot serve several accounts per
+SPEC_JSON: {"latency_ms": 50, "leads": {"teli": 20000, ...}, "accounts": {"teli": 100},
+"page_cache": false, "timing_log": PATH} ("accounts", "page_cache" and "timing_log"
+optional). Without the page cache every page is rendered afresh, as a real API does; the
+timing log gets each request's start and end (emulator/timing.py).
+
+The providers named in "leads" are served at that size (per named account with
+"accounts": names teli-000, teli-001, ...), the others with one lead. Once listening, it
+writes CONFIG_PATH: {"config": <the tap config of those providers, in the accounts form
+with "accounts">} or, when this emulator cannot serve several accounts per
 provider, {"unsupported": "<why>"} and exits.
 """
 
@@ -23,6 +27,8 @@ import orjson
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from emulator.server import LeadsEmulator
+from emulator.store import Dataset
+from emulator.timing import TimingLog
 
 
 def write(path: Path, payload: dict[str, Any]) -> None:
@@ -65,6 +71,11 @@ def main() -> int:
             raise
         write(config_path, {"unsupported": f"the emulator takes no accounts= yet ({exc})"})
         return 0
+    Dataset.page_cache = bool(spec.get("page_cache", True))
+    timing = TimingLog(Path(spec["timing_log"])) if spec.get("timing_log") else None
+    if timing is not None:
+        # Before start(): the listener takes the (timed) dispatch function then.
+        emulator.dispatch = timing.wrap(emulator.dispatch)
     emulator.start()
     try:
         if accounts:
@@ -86,6 +97,8 @@ def main() -> int:
     signal.signal(signal.SIGINT, lambda signum, frame: stopped.set())
     stopped.wait()
     emulator.stop()
+    if timing is not None:
+        timing.close()
     return 0
 
 

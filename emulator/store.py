@@ -65,6 +65,9 @@ class ScheduledMutation:
 class Dataset:
     """Mutations bump `version`; every cache below is only valid for the version it was built on."""
 
+    #: False renders every page afresh, as a real API does (benchmarks turn it off).
+    page_cache: bool = True
+
     def __init__(self, world: ProviderWorld, n: int) -> None:
         self.world = world
         self.lock = threading.RLock()
@@ -119,9 +122,11 @@ class Dataset:
             mutation.fired = True
 
     def cached_body(self, key: Any) -> bytes | None:
-        return self._bodies.get(key)
+        return self._bodies.get(key) if self.page_cache else None
 
     def keep_body(self, key: Any, body: bytes) -> None:
+        if not self.page_cache:
+            return
         with self.lock:
             if self._body_bytes + len(body) > _BODY_CACHE_BYTES:
                 self._bodies.clear()

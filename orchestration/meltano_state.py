@@ -1,4 +1,4 @@
-"""Meltano's state of the shards: read, merged and written through `meltano state`.
+"""Meltano's state of the shards: read, merged and written back through `meltano state`.
 
 Shard K of N keeps its state under `<environment>:tap-leads-to-<target>:shard-K-of-N`; the
 last merge of all of them is kept under `...:shards`. Before the shards run, `reshard`
@@ -12,16 +12,14 @@ from __future__ import annotations
 
 import json
 import subprocess
+import tempfile
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from orchestration.state_merge import MELTANO_KEY, State, merge_states, unwrap
 
 MERGED_SUFFIX = "shards"
-# meltano state calls at a time: each is a short process, mostly start-up.
-PARALLEL_CALLS = 4
 
 
 def shard_suffix(index: int, count: int) -> str:
@@ -56,9 +54,29 @@ def plan_reshard(states: Mapping[str, State], prefix: str, count: int) -> Reshar
     )
 
 
+def effective(entry: State) -> State:
+    """The Singer state a run starts from, given an exported `{"completed", "partial"}`:
+    Meltano lays the partial state of a failed run over the completed one (objects deeply,
+    any other value, lists included, replaced)."""
+
+    def lay(update: State, base: State) -> State:
+        result = dict(base)
+        for key, value in update.items():
+            old = result.get(key)
+            result[key] = (
+                lay(value, old if isinstance(old, dict) else {})
+                if isinstance(value, dict)
+                else value
+            )
+        return result
+
+    return unwrap(lay(entry.get("partial") or {}, entry.get("completed") or {}))
+
+
 @dataclass
 class MeltanoState:
-    """`meltano state` calls on one project, environment and pipeline."""
+    """`meltano state export` and `import` on one project, environment and pipeline: two
+    short Meltano processes per merge, whatever the number of shards."""
 
     meltano: str
     project: Path
@@ -71,41 +89,48 @@ class MeltanoState:
     def prefix(self) -> str:
         return f"{self.environment}:{self.extractor}-to-{self.loader}"
 
-    def _call(self, *args: str) -> str:
+    def _call(self, *args: str, stdin: str | None = None) -> str:
         command = [self.meltano, "--environment", self.environment, "state", *args]
         done = subprocess.run(
-            command, capture_output=True, text=True, cwd=self.project, env=self.env, check=False
+            command,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            cwd=self.project,
+            env=self.env,
+            check=False,
         )
         if done.returncode != 0:
             last = (done.stderr.strip().splitlines() or ["(no output)"])[-1]
             raise RuntimeError(f"meltano state {args[0]} failed (exit {done.returncode}): {last}")
         return done.stdout
 
-    def list(self) -> list[str]:
-        """Every state id of the shards of this pipeline, the last merge's included."""
-        output = self._call("list", "--pattern", f"{self.prefix}:shard*")
-        return sorted(
-            {line.strip() for line in output.splitlines() if line.startswith(self.prefix)}
-        )
+    def shard_states(self) -> dict[str, State]:
+        """Every state of the shards of this pipeline, the last merge's included."""
+        exported = json.loads(self._call("export").strip() or "{}")
+        mine = f"{self.prefix}:shard"
+        return {
+            state_id: effective(entry)
+            for state_id, entry in exported.items()
+            if state_id.startswith(mine)
+        }
 
-    def get(self, state_id: str) -> State:
-        output = self._call("get", state_id).strip()
-        return unwrap(json.loads(output)) if output else {}
-
-    def set(self, state_id: str, state: State) -> None:
-        self._call("set", "--force", state_id, json.dumps({MELTANO_KEY: state}))
-
-    def clear(self, state_id: str) -> None:
-        self._call("clear", "--force", state_id)
+    def write(self, states: dict[str, State]) -> None:
+        """Replace these states (completed, with no partial state); {} clears one."""
+        document = {
+            state_id: {"completed": {MELTANO_KEY: state} if state else {}, "partial": {}}
+            for state_id, state in states.items()
+        }
+        with tempfile.NamedTemporaryFile("w", suffix=".json", encoding="utf-8") as file:
+            json.dump(document, file)
+            file.flush()
+            self._call("import", file.name)
 
     def reshard(self, count: int) -> Reshard:
         """Merge every shard's state and give each of `count` shards the merged state."""
-        with ThreadPoolExecutor(PARALLEL_CALLS) as pool:
-            ids = self.list()
-            states = dict(zip(ids, pool.map(self.get, ids), strict=True))
-            plan = plan_reshard(states, self.prefix, count)
-            list(pool.map(lambda item: self.set(*item), plan.writes.items()))
-            list(pool.map(self.clear, plan.clears))
+        plan = plan_reshard(self.shard_states(), self.prefix, count)
+        if plan.writes or plan.clears:
+            self.write({**{state_id: {} for state_id in plan.clears}, **plan.writes})
         return plan
 
 

@@ -13,32 +13,19 @@ import threading
 import time
 import typing as t
 from collections.abc import Callable, Mapping
-from urllib.parse import urlsplit
 
-import requests
-
+from tap_leads.auth.token_endpoint import TokenEndpoint, TokenRefusedError
 from tap_leads.auth.token_store import DEFAULT_KEY, Tokens, TokenStore, TokenStoreError
-from tap_leads.errors import AuthError, ProviderError, TransientError
 from tap_leads.redaction import redact
-from tap_leads.values import as_number, is_text
+from tap_leads.values import is_text
 
 #: Refresh this long before the access token expires ...
 DEFAULT_MARGIN_SECONDS = 60.0
 #: ... or within the last quarter of its lifetime, for tokens that live only minutes.
 _MARGIN_SHARE = 0.25
-#: What OAuth servers assume, and Flextell documents as typical, when expires_in is absent.
-DEFAULT_LIFETIME_SECONDS = 3600.0
-# Quick tries of the token endpoint when the connection fails or it answers 5xx/429. Few,
-# because the page fetcher retries the whole request under its own policy anyway.
-_TOKEN_TRIES = 3
-_TOKEN_PAUSES = (0.3, 1.0)
 # A 401 for the token that a refresh after a 401 produced, this soon after it, ends the run:
 # a third token would be refused as well. Later, the token may have been revoked meanwhile.
 _RECENT_REFRESH_SECONDS = 60.0
-
-
-class TokenRefusedError(AuthError):
-    """The token endpoint refused the refresh: authorising again is the only way on."""
 
 
 class FlextellOAuth:
@@ -62,20 +49,18 @@ class FlextellOAuth:
         key: str = DEFAULT_KEY,
         margin_seconds: float = DEFAULT_MARGIN_SECONDS,
         timeout: float,
-        label: str = "Flextell",
+        label: str,
         setting: str = "flextell",
         extra_headers: Mapping[str, str] | None = None,
         on_new_secret: Callable[[str], None] | None = None,
     ) -> None:
         self.token_url = token_url
-        self.client_id = client_id
-        self._client_secret = client_secret
+        self.endpoint = TokenEndpoint(token_url, client_id, client_secret, timeout, label, setting)
         self._config_refresh_token = refresh_token or None
         self._config_access_token = access_token or None
         self.store = store
         self.key = key
         self.margin_seconds = margin_seconds
-        self.timeout = timeout
         self.label = label
         self.setting = setting
         self.extra_headers = dict(extra_headers or {})
@@ -175,13 +160,13 @@ class FlextellOAuth:
                 return
             current = stored or self._current()
             try:
-                fresh = self._refresh(current.refresh_token)
+                fresh = self.endpoint.refresh(current.refresh_token, self._refused_message)
             except TokenRefusedError:
                 # A refresh token set after authorising again, not yet in the store.
                 config_token = self._config_refresh_token
                 if config_token is None or config_token == current.refresh_token:
                     raise
-                fresh = self._refresh(config_token)
+                fresh = self.endpoint.refresh(config_token, self._refused_message)
             # Durable before use: if the run dies now, the next one finds the new token.
             try:
                 self.store.write(self.key, fresh)
@@ -204,77 +189,6 @@ class FlextellOAuth:
         if tokens.access_token is not None:
             headers["Authorization"] = f"Bearer {tokens.access_token}"
         self._headers = headers
-
-    def _refresh(self, refresh_token: str) -> Tokens:
-        form = {
-            "grant_type": "refresh_token",
-            "refresh_token": refresh_token,
-            "client_id": self.client_id,
-            "client_secret": self._client_secret,
-        }
-        host = urlsplit(self.token_url).netloc
-        failure = ""
-        response: requests.Response | None = None
-        for attempt in range(_TOKEN_TRIES):
-            if attempt:
-                time.sleep(_TOKEN_PAUSES[min(attempt - 1, len(_TOKEN_PAUSES) - 1)])
-            try:
-                response = requests.post(
-                    self.token_url,
-                    data=form,
-                    headers={"Accept": "application/json"},
-                    timeout=self.timeout,
-                    allow_redirects=False,
-                )
-            except requests.ConnectionError as exc:
-                # Also a connect timeout: nothing reached the server, so trying again is safe.
-                failure = f"the connection to {host} failed ({type(exc).__name__})"
-                response = None
-                continue
-            except requests.RequestException as exc:
-                # A read timeout is not retried here: the server may have rotated the token.
-                raise TransientError(
-                    f"{self.label}: the token endpoint {self.token_url} did not answer "
-                    f"within {self.timeout:g} s ({type(exc).__name__})."
-                ) from None
-            if response.status_code >= 500 or response.status_code == 429:
-                failure = f"HTTP {response.status_code}"
-                continue
-            break
-        if response is None or response.status_code >= 500 or response.status_code == 429:
-            raise TransientError(
-                f"{self.label}: the token endpoint {self.token_url} failed {_TOKEN_TRIES} times "
-                f"({failure}); the access token could not be refreshed."
-            )
-        return self._read_grant(response, refresh_token)
-
-    def _read_grant(self, response: requests.Response, spent: str) -> Tokens:
-        status = response.status_code
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        if not isinstance(body, dict):
-            body = {}
-        error = body.get("error")
-        if status in (400, 401, 403) or (error and status != 200):
-            raise TokenRefusedError(self._refused_message(status, body))
-        access = body.get("access_token")
-        if status != 200 or not is_text(access):
-            raise ProviderError(
-                f"{self.label}: the token endpoint {self.token_url} answered HTTP {status} "
-                f"without an access_token. Check {self.setting}.token_url."
-            )
-        lifetime = as_number(body.get("expires_in"))
-        if lifetime is None or lifetime <= 0:
-            lifetime = DEFAULT_LIFETIME_SECONDS
-        rotated = body.get("refresh_token")
-        return Tokens(
-            refresh_token=str(rotated) if is_text(rotated) else spent,
-            access_token=str(access),
-            expires_at=time.time() + lifetime,
-            lifetime=lifetime,
-        )
 
     def _refused_message(self, status: int, body: Mapping[str, t.Any]) -> str:
         s = self.setting

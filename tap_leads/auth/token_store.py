@@ -23,6 +23,7 @@ from tap_leads.errors import ProviderError
 from tap_leads.redaction import MASK
 from tap_leads.values import as_number, is_text
 
+#: The account of the single-block form: its token store entry (and its partition).
 DEFAULT_KEY = "default"
 STORE_VERSION = 1
 _LOCK_POLL_SECONDS = 0.02

@@ -53,10 +53,6 @@ class RateLimiter:
         self._next_start = 0.0
         self._lock = threading.Lock()
 
-    @property
-    def active(self) -> bool:
-        return bool(self._interval)
-
     def delay(self) -> float:
         """Seconds until the next request may start; that start is reserved."""
         if not self._interval:

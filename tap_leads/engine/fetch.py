@@ -49,7 +49,6 @@ class PageFetcher:
         limiter: RateLimiter,
         logger: logging.Logger,
         explain_404: Callable[[str], str | None] | None = None,
-        on_reply: Callable[[Reply], None] | None = None,
         answered: threading.Event | None = None,
         quota: Quota | None = None,
     ) -> None:
@@ -68,7 +67,6 @@ class PageFetcher:
         self.replies = ReplyChecker(
             endpoint, auth, policy, window, explain_404, answered=self.answered
         )
-        self._on_reply = on_reply
         self._transport: Transport | None = None
 
     @property
@@ -166,14 +164,14 @@ class PageFetcher:
                 # A request waiting to be retried holds no slot of the run's budget.
                 budget.pause(wait)
                 continue
-            return page._replace(retries=len(retries), throttled=retries.count(429))
+            return page._replace(retries=len(retries))
 
     def _attempt(self, url: str, number: int) -> Page:
         reply, sent = self._get(url)
         if reply.status == 401 and self.auth.after_unauthorized(sent):
             reply, _ = self._get(url)
         self.replies.check_status(reply)
-        return Page(number=number, url=reply.url, body=self.replies.parse(reply, number))
+        return Page(number=number, body=self.replies.parse(reply, number))
 
     def _get(self, url: str) -> tuple[Reply, Mapping[str, str]]:
         # Waits for the rate cap or a spent quota hold no slot of the run's budget.
@@ -191,8 +189,6 @@ class PageFetcher:
         finally:
             self.quota.settle(headers)
         self.answered.set()
-        if self._on_reply is not None:
-            self._on_reply(reply)
         return reply, auth
 
     def _log_retry(self, exc: TransientError, number: int, tries: int, wait: float) -> None:

@@ -13,7 +13,6 @@ class Page(t.NamedTuple):
     """One fetched page: its body is read once, where it was fetched, into these facts."""
 
     number: int
-    url: str
     #: The parsed body until its envelope is read (then None: nothing reads it twice).
     body: t.Any = None
     #: The page's records, shaped where the page was fetched.
@@ -25,6 +24,5 @@ class Page(t.NamedTuple):
     total_pages: int | None = None
     #: What shaping could not keep (a records.ShapeReport), merged when the page is emitted.
     shaping: t.Any = None
-    #: Retries, and how many of them were throttled (429), it took to fetch the page.
+    #: Retries it took to fetch the page.
     retries: int = 0
-    throttled: int = 0

@@ -50,10 +50,12 @@ def retry_after_seconds(headers: Mapping[str, str], now: float | None = None) ->
 class RetryPolicy:
     """Capped exponential backoff with jitter, yielding to the server's own hint."""
 
-    max_tries: int = 8
-    base_seconds: float = 1.0
+    #: The run's max_tries, backoff_base_seconds and max_retry_wait.
+    max_tries: int
+    base_seconds: float
+    max_wait_seconds: float
+    #: The longest backoff step.
     cap_seconds: float = 60.0
-    max_wait_seconds: float = 300.0
 
     def backoff(self, retry_number: int) -> float:
         """Equal jitter: half the capped exponential step, plus a random half."""

@@ -1,22 +1,31 @@
 """One budget of requests in flight for the whole run, shared by every stream and account.
 
 Each listing (a stream's account and pass) is a Lane with its own adaptive window.
-Worker threads take the most urgent page first: the lane being emitted before the
-lanes after it, lower pages before higher ones. While one lane is emitted, the next
-lanes' first pages and windows are fetched already; the pages held for lanes that are
-not being emitted are capped, so memory stays bounded however many lanes there are.
+The budget counts requests in flight and nothing else:
+
+- a worker takes a slot when it starts a request and gives it back when the answer is
+  in, then at once starts the most urgent queued page: the lane being emitted before the
+  lanes after it, lower pages before higher ones;
+- a request that waits (for the rate cap, an announced quota or a retry's backoff)
+  gives its slot back for the wait (`engine.budget`), so another request goes out;
+- pages fetched but not yet emitted are capped apart from the budget: per lane
+  (`held_pages`), and for all the lanes after the one being emitted (`ahead_pages`).
+
+Every count is a running count kept under the scheduler's one lock, so choosing the next
+request costs the same with 10 lanes as with 10,000: lanes that wait for room ahead
+queue in order (`_hungry`), and nothing ever sums over the lanes.
 """
 
 from __future__ import annotations
 
-import contextlib
 import heapq
 import itertools
 import threading
 import typing as t
 from concurrent.futures import CancelledError, Future
 
-from tap_leads.engine.follow import page_number
+from tap_leads.engine import budget as budget_gate
+from tap_leads.engine.lane import Asked, Lane, RunCancelled
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable
@@ -24,27 +33,44 @@ if t.TYPE_CHECKING:
     from tap_leads.engine.concurrency import AdaptiveWindow
     from tap_leads.engine.page import Page, PageToken
 
+__all__ = ["Lane", "RunCancelled", "Scheduler"]
 
-class RunCancelled(Exception):
-    """The run is stopping; no further request starts."""
+
+# Why a lane stopped submitting: nothing more to ask for now, or no room ahead.
+_DONE, _NO_ROOM = 0, 1
 
 
 class Scheduler:
-    """A fixed pool of worker threads, one per request the run may have in flight."""
+    """Requests of every lane, at most `budget` in flight, the most urgent first."""
 
-    def __init__(self, budget: int, *, ahead_pages: int | None = None) -> None:
+    def __init__(
+        self, budget: int, *, ahead_pages: int | None = None, held_pages: int | None = None
+    ) -> None:
         self.budget = max(1, budget)
-        #: Pages queued, in flight or held for lanes that are not being emitted.
+        #: Pages queued, in flight or held for the lanes after the one being emitted.
         self.ahead_limit = ahead_pages if ahead_pages is not None else 3 * self.budget
-        self._heap: list[tuple[int, int, int, _Task]] = []
-        self._sequence = itertools.count()
+        #: Pages queued, in flight or held for one lane.
+        self.held_limit = held_pages if held_pages is not None else 2 * self.budget
+        #: Lanes examined to choose requests (how much work choosing costs).
+        self.visits = 0
         self._cond = threading.Condition()
+        self._heap: list[tuple[int, int, int, Asked]] = []
+        self._sequence = itertools.count()
         self._lanes: list[Lane] = []
         self._front = 0
+        self._ahead = 0
+        self._hungry: list[int] = []
+        self._in_flight = 0
+        self._reclaiming = 0
+        self._idle = 0
+        self._threads = 0
+        self._max_threads = 4 * self.budget + 4
+        self._started = False
         self._cancelled = False
-        self._threads: list[threading.Thread] = []
 
-    # ----- lanes ------------------------------------------------------------
+    @property
+    def in_flight(self) -> int:
+        return self._in_flight
 
     def lane(
         self,
@@ -57,21 +83,24 @@ class Scheduler:
         """A listing to fetch, emitted after every lane created before it; without
         `fetch_ahead`, each page is fetched only when it is taken."""
         with self._cond:
-            lane = Lane(self, len(self._lanes), name, fetch=fetch, window=window)
-            lane.fetch_ahead = fetch_ahead
+            lane = Lane(self, len(self._lanes), name, fetch, window, fetch_ahead=fetch_ahead)
             self._lanes.append(lane)
+            if self._started:
+                self._fill(lane)
         return lane
 
     def start(self) -> None:
-        """Start the workers and the first pages of the lanes ahead."""
+        """Start the workers and the first pages of the lanes."""
         with self._cond:
-            while len(self._threads) < self.budget:
-                thread = threading.Thread(
-                    target=self._work, name=f"fetch-{len(self._threads)}", daemon=True
-                )
-                thread.start()
-                self._threads.append(thread)
-        self._refill()
+            self._started = True
+            while self._threads < self.budget:
+                self._spawn()
+            self._hungry = [lane.order for lane in self._lanes[self._front + 1 :]]
+            for lane in self._lanes[self._front + 1 :]:
+                lane.hungry = True
+            if self._front < len(self._lanes):
+                self._fill(self._lanes[self._front])
+            self._feed_hungry()
 
     def cancel(self) -> None:
         """Start no further request; queued pages fail with RunCancelled."""
@@ -79,176 +108,212 @@ class Scheduler:
             self._cancelled = True
             queued, self._heap = self._heap, []
             self._cond.notify_all()
-        for *_, task in queued:
-            task.future.cancel()
+        for *_, page in queued:
+            page.future.cancel()
 
-    # ----- internals --------------------------------------------------------
+    # ----- workers (under the lock unless said otherwise) -------------------
 
-    def _submit(self, lane: Lane, number: int, token: PageToken) -> Future[Page]:
-        future: Future[Page] = Future()
-        with self._cond:
-            if self._cancelled:
-                future.set_exception(RunCancelled("the run is stopping"))
-                return future
-            task = _Task(lane, number, token, future)
-            heapq.heappush(self._heap, (lane.order, number, next(self._sequence), task))
+    def _spawn(self) -> None:
+        self._threads += 1
+        threading.Thread(target=self._work, name=f"fetch-{self._threads}", daemon=True).start()
+
+    def _wake(self) -> None:
+        """A slot or a queued page is free: let an idle worker (or a new one) take it."""
+        if self._in_flight >= self.budget:
+            return
+        if self._reclaiming:
+            self._cond.notify_all()  # a waiting request goes first: see _Gate.reacquire
+            return
+        if not self._heap:
+            return
+        if self._idle:
             self._cond.notify()
-        return future
+        elif self._threads < self._max_threads:
+            self._spawn()
 
     def _work(self) -> None:
+        budget_gate.bind(_Gate(self))
         while True:
             with self._cond:
-                while not self._heap and not self._cancelled:
+                while not self._cancelled and not (
+                    self._heap and self._in_flight < self.budget and not self._reclaiming
+                ):
+                    self._idle += 1
                     self._cond.wait()
+                    self._idle -= 1
                 if self._cancelled:
                     return
-                *_, task = heapq.heappop(self._heap)
-                if not task.future.set_running_or_notify_cancel():
+                *_, page = heapq.heappop(self._heap)
+                if page.state != "queued" or not page.future.set_running_or_notify_cancel():
                     continue
+                page.state = "running"
+                self._in_flight += 1
+                self._wake()
+            lane = page.lane
             try:
-                page = task.lane.fetch(task.token, task.number)
+                result = lane.fetch(page.token, page.number)
             except BaseException as exc:
-                task.future.set_exception(exc)
+                self._done(page, None)
+                page.future.set_exception(exc)
             else:
-                task.future.set_result(page)
-                # An envelope that cannot be read is reported when the page is emitted.
-                with contextlib.suppress(Exception):
-                    task.lane.learn(page)
+                self._done(page, result)
+                page.future.set_result(result)
 
-    def _held_ahead(self) -> int:
-        return sum(lane.held for lane in self._lanes[self._front + 1 :] if not lane.finished)
-
-    def _lane_finished(self, lane: Lane) -> None:
+    def _done(self, page: Asked, result: Page | None) -> None:
+        """The answer is in: the slot is free, and the page is held until it is taken."""
+        lane = page.lane
         with self._cond:
-            while self._front < len(self._lanes) and self._lanes[self._front].finished:
-                self._front += 1
-        self._refill()
-
-    def _refill(self) -> None:
-        """Top up every lane's window, the lanes ahead within the cap on held pages."""
-        for lane in list(self._lanes[self._front :]):
-            if lane.finished:
-                continue
-            if lane.order == self._front:
-                lane.refill(limit=None)
+            self._in_flight -= 1
+            if page.state == "running":
+                page.state = "ready"
+                lane.in_flight -= 1  # still held until it is taken
             else:
-                room = self.ahead_limit - self._held_ahead()
-                if room <= 0:
-                    return
-                lane.refill(limit=room)
+                lane.in_flight -= 1
+                self._count(lane, -1)  # dropped meanwhile: nobody will take it
+            if result is not None:
+                lane.learn(result)
+            self._fill(lane)
+            self._feed_hungry()
+            self._wake()
 
-    def _is_front(self, lane: Lane) -> bool:
-        return lane.order == self._front
+    # ----- bookkeeping (under the lock) ---------------------------------------
 
+    def _count(self, lane: Lane, change: int) -> None:
+        lane.held += change
+        if lane.order > self._front:
+            self._ahead += change
 
-class _Task(t.NamedTuple):
-    lane: Lane
-    number: int
-    token: PageToken
-    future: Future[Page]
+    def _submit(self, lane: Lane, number: int, token: PageToken) -> Asked:
+        page = Asked(lane, number, token, Future())
+        lane.pages[number] = page
+        self._count(lane, 1)
+        if self._cancelled:
+            page.state = "ready"
+            page.future.set_exception(RunCancelled("the run is stopping"))
+            return page
+        lane.in_flight += 1
+        heapq.heappush(self._heap, (lane.order, number, next(self._sequence), page))
+        self._wake()
+        return page
 
+    def _fill(self, lane: Lane) -> int:
+        """Submit the lane's next pages while its window and the caps allow."""
+        self.visits += 1
+        while not lane.finished:
+            number = lane.next_number
+            if number > 1 and (lane.planned is None or number > lane.planned):
+                return _DONE
+            if lane.in_flight >= lane.window.size or lane.held >= self.held_limit:
+                return _DONE
+            if lane.order > self._front and self._ahead >= self.ahead_limit:
+                if not lane.hungry:
+                    lane.hungry = True
+                    heapq.heappush(self._hungry, lane.order)
+                return _NO_ROOM
+            self._submit(lane, number, number)
+            lane.next_number = number + 1
+        return _DONE
 
-class Lane:
-    """One listing's pages: fetched ahead within its window, taken strictly in order."""
+    def _feed_hungry(self) -> None:
+        """Room ahead came free: the earliest lanes waiting for it go first."""
+        while self._hungry and self._ahead < self.ahead_limit:
+            lane = self._lanes[heapq.heappop(self._hungry)]
+            lane.hungry = False
+            if lane.order > self._front:
+                self._fill(lane)
 
-    def __init__(
-        self,
-        scheduler: Scheduler,
-        order: int,
-        name: str,
-        *,
-        fetch: Callable[[PageToken, int], Page],
-        window: AdaptiveWindow,
-    ) -> None:
-        self.scheduler = scheduler
-        self.order = order
-        self.name = name
-        self.fetch = fetch
-        self.window = window
-        self._lock = threading.Lock()
-        self._pending: dict[int, Future[Page]] = {}
-        #: The greatest page count announced so far, once numbered pages are known to work.
-        self.planned: int | None = None
-        self._numbered = True
-        self._next_number = 1
-        self.finished = False
-        self.fetch_ahead = True
+    def _finished(self) -> None:
+        """Move the front past finished lanes; their pages no longer count as ahead."""
+        while self._front < len(self._lanes) and self._lanes[self._front].finished:
+            self._front += 1
+            if self._front < len(self._lanes):
+                self._ahead -= self._lanes[self._front].held
+        if self._front < len(self._lanes):
+            self._fill(self._lanes[self._front])
+        self._feed_hungry()
 
-    @property
-    def held(self) -> int:
-        return len(self._pending)
+    # ----- what a lane asks of the scheduler --------------------------------
 
-    def learn(self, page: Page) -> None:
-        """Called with each fetched page: how many pages there are, and whether they count up."""
-        if not self.fetch_ahead:
-            return
-        planned = page.total_pages
-        numbered = page.next is not None and page_number(page.next) == page.number + 1
-        grew = False
-        with self._lock:
-            if page.number == 1:
-                self._numbered = numbered
-            if self._numbered and planned is not None and planned > (self.planned or 0):
-                self.planned = planned
-                grew = True
-        if grew and not self.finished:
-            self.scheduler._refill()
-
-    def refill(self, limit: int | None) -> None:
-        """Submit the next pages while the window (and `limit`, when ahead) allows."""
-        with self._lock:
-            if self.finished:
-                return
-            while len(self._pending) < self.window.size and (limit is None or limit > 0):
-                number = self._next_number
-                if number > 1 and (self.planned is None or number > self.planned):
-                    return
-                self._pending[number] = self.scheduler._submit(self, number, number)
-                self._next_number = number + 1
-                if limit is not None:
-                    limit -= 1
-
-    def take(self, number: int, token: PageToken) -> Page:
-        """Page `number` of the listing, as `token` asks for it; blocks until it is here."""
-        with self._lock:
-            future = self._pending.get(number) if token == number else None
-            if future is None:
-                # The envelope pointed somewhere the numbered pages did not foresee:
-                # pages fetched ahead are of no use, and paging goes on one by one.
-                self._drop_pending()
-                self._numbered = False
-                self.planned = None
-                future = self.scheduler._submit(self, number, token)
-                self._pending[number] = future
-                self._next_number = number + 1
-        if self.scheduler._is_front(self):
-            self.refill(limit=None)
+    def take(self, lane: Lane, number: int, token: PageToken) -> Page:
+        """Page `number` of the lane, as `token` asks for it; blocks until it is here."""
+        with self._cond:
+            page = lane.pages.get(number) if token == number else None
+            if page is None:
+                if token != number or number != lane.next_number:
+                    # The envelope pointed somewhere the numbered pages did not foresee:
+                    # pages fetched ahead are of no use, and paging goes on one by one.
+                    self._drop(lane)
+                    lane.unnumbered()
+                page = self._submit(lane, number, token)
+                lane.next_number = number + 1
+            self._fill(lane)
+            self._feed_hungry()
         try:
-            return future.result()
+            return page.future.result()
         except CancelledError as exc:
             raise RunCancelled("the run is stopping") from exc
         finally:
-            with self._lock:
-                self._pending.pop(number, None)
+            with self._cond:
+                if lane.pages.get(number) is page:
+                    del lane.pages[number]
+                    self._forget(lane, page)
+                self._fill(lane)
+                self._feed_hungry()
 
-    def restart(self) -> None:
-        """Walk the listing again from page 1, as a lane still being emitted."""
-        with self._lock:
-            self._drop_pending()
-            self.planned = None
-            self._numbered = True
-            self._next_number = 1
-            self.finished = False
-        self.refill(limit=None)
+    def restart(self, lane: Lane) -> None:
+        """Walk the lane again from page 1, as a lane still being emitted."""
+        with self._cond:
+            self._drop(lane)
+            lane.rewind()
+            self._fill(lane)
+            self._feed_hungry()
 
-    def finish(self) -> None:
+    def finish(self, lane: Lane) -> None:
         """The listing is done (or abandoned): drop whatever was fetched ahead."""
-        with self._lock:
-            self.finished = True
-            self._drop_pending()
-        self.scheduler._lane_finished(self)
+        with self._cond:
+            if lane.finished:
+                return
+            lane.finished = True
+            self._drop(lane)
+            self._finished()
 
-    def _drop_pending(self) -> None:
-        for future in self._pending.values():
-            future.cancel()
-        self._pending.clear()
+    def _drop(self, lane: Lane) -> None:
+        """Forget every page the lane asked for; running ones end uncounted."""
+        for page in lane.pages.values():
+            self._forget(lane, page)
+        lane.pages.clear()
+
+    def _forget(self, lane: Lane, page: Asked) -> None:
+        state, page.state = page.state, "dropped"
+        if state == "running":
+            return  # its answer is counted off when it comes
+        if state == "queued":
+            page.future.cancel()
+            lane.in_flight -= 1
+        self._count(lane, -1)
+
+
+class _Gate:
+    """A worker's slot, given back while its request waits (engine.budget.pause)."""
+
+    def __init__(self, scheduler: Scheduler) -> None:
+        self.scheduler = scheduler
+
+    def release(self) -> None:
+        scheduler = self.scheduler
+        with scheduler._cond:
+            scheduler._in_flight -= 1
+            scheduler._wake()
+
+    def reacquire(self) -> None:
+        scheduler = self.scheduler
+        with scheduler._cond:
+            # A request that already started goes before any that has not.
+            scheduler._reclaiming += 1
+            while scheduler._in_flight >= scheduler.budget and not scheduler._cancelled:
+                scheduler._cond.wait()
+            scheduler._reclaiming -= 1
+            scheduler._in_flight += 1
+            if scheduler._cancelled:
+                raise RunCancelled("the run is stopping")
+            scheduler._wake()

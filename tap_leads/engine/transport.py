@@ -40,7 +40,6 @@ class Reply:
     headers: Mapping[str, str]
     body: bytes
     url: str
-    seconds: float
 
 
 class Transport:
@@ -101,7 +100,6 @@ class Transport:
             headers=response.headers,
             body=body,
             url=response.geturl() or url,
-            seconds=time.perf_counter() - started,
         )
 
     def _read_body(self, response: urllib3.BaseHTTPResponse, deadline: float) -> bytes:

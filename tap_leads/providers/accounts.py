@@ -7,11 +7,10 @@ import re
 import typing as t
 from dataclasses import dataclass, field
 
+from tap_leads.auth.token_store import DEFAULT_KEY
 from tap_leads.providers.spec import ProviderSpec
 
 _SHARD = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
-#: What an account's partition, and its token store entry, are called in the single-block form.
-SINGLE = "default"
 
 Shard = tuple[int, int]
 
@@ -31,7 +30,7 @@ class Account:
     @property
     def key(self) -> str:
         """The account's name, or "default" for the single block (e.g. its token store entry)."""
-        return SINGLE if self.name is None else self.name
+        return DEFAULT_KEY if self.name is None else self.name
 
 
 def account_entries(block: t.Mapping[str, t.Any]) -> list[t.Any] | None:

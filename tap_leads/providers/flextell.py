@@ -109,6 +109,7 @@ def flextell_auth(
         store=TokenStore(text(block, "token_store"), setting=token_store_setting),
         key=key,
         timeout=timeout,
+        label=SPEC.label,
         setting=setting,
         extra_headers=extra_headers(block),
         on_new_secret=on_new_secret,

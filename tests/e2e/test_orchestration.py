@@ -21,7 +21,7 @@ import psycopg
 import pytest
 
 from emulator import LeadsEmulator
-from tap_leads.providers import shard_of
+from tap_leads.providers.accounts import shard_of
 from tap_leads.timestamps import parse_timestamp
 from tests.e2e.conftest import MELTANO, REPO, clean_environ, plugins_lock, run_logged
 from tests.e2e.test_postgres import DATABASE, SCHEMA, postgres  # noqa: F401 - the fixture

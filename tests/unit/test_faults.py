@@ -39,7 +39,7 @@ def fetcher(base_url: str, *, max_tries: int = 3, timeout: float = 5.0) -> PageF
     return PageFetcher(
         endpoint,
         auth=StaticAuth({"X-API-Key": "k"}),
-        policy=RetryPolicy(max_tries=max_tries, base_seconds=0.01),
+        policy=RetryPolicy(max_tries=max_tries, base_seconds=0.01, max_wait_seconds=300),
         envelope=TotalPagesEnvelope("Teli", 2),
         shaper=SHAPER,
         window=AdaptiveWindow(4),

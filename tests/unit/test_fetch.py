@@ -41,7 +41,7 @@ def teli_fetcher(emu, *, api_key: str | None = None, max_tries: int = 3) -> Page
     return PageFetcher(
         endpoint,
         auth=StaticAuth({"X-API-Key": api_key or block["api_key"]}),
-        policy=RetryPolicy(max_tries=max_tries, base_seconds=0.01),
+        policy=RetryPolicy(max_tries=max_tries, base_seconds=0.01, max_wait_seconds=300),
         envelope=TotalPagesEnvelope("Teli", 20),
         shaper=RecordShaper(load_schema("teli_leads"), "teli_leads", LOGGER),
         window=AdaptiveWindow(4),

@@ -17,9 +17,7 @@ from tap_leads.errors import PaginationError
 
 def facts(envelope, body, number=1):
     rows, next_token, total, total_pages = envelope.read(body, number)
-    return Page(
-        number, f"page-{number}", rows=rows, next=next_token, total=total, total_pages=total_pages
-    )
+    return Page(number, rows=rows, next=next_token, total=total, total_pages=total_pages)
 
 
 def walk(envelope, bodies, guard=None):
@@ -237,8 +235,8 @@ def test_each_page_is_read_once_by_its_envelope_and_followed_by_its_facts():
 
 def test_a_next_url_that_names_the_next_number_is_taken_by_number_after_pinning():
     pages = {
-        1: Page(1, "u", next="http://h/user/leads?page=2", total_pages=2),
-        2: Page(2, "u", next=None, total_pages=2),
+        1: Page(1, next="http://h/user/leads?page=2", total_pages=2),
+        2: Page(2, next=None, total_pages=2),
     }
     pinned, taken = [], []
 

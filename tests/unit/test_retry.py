@@ -31,7 +31,7 @@ def test_retry_after_forms(headers, expected):
 
 
 def test_backoff_is_capped_exponential_with_jitter():
-    policy = RetryPolicy(base_seconds=1, cap_seconds=8)
+    policy = RetryPolicy(max_tries=8, base_seconds=1, max_wait_seconds=300, cap_seconds=8)
     for retry, (low, high) in enumerate([(0.5, 1), (1, 2), (2, 4), (4, 8), (4, 8)], start=1):
         waits = [policy.backoff(retry) for _ in range(50)]
         assert all(low <= w <= high for w in waits)
@@ -39,7 +39,7 @@ def test_backoff_is_capped_exponential_with_jitter():
 
 
 def test_server_hint_is_never_shortened():
-    waits = RetryPolicy(base_seconds=100).waits()
+    waits = RetryPolicy(max_tries=8, base_seconds=100, max_wait_seconds=300).waits()
     next(waits)
     hinted = waits.send(TransientError("429", retry_after=3.0))
     assert 3.0 <= hinted <= 3.3

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from orchestration.meltano_state import plan_reshard
+from orchestration.meltano_state import effective, plan_reshard
 from orchestration.state_merge import merge_states
 
 REPO = Path(__file__).resolve().parents[2]
@@ -139,3 +139,12 @@ def test_a_reshard_merges_every_shard_and_gives_each_new_shard_the_result():
 def test_a_first_run_writes_nothing():
     plan = plan_reshard({}, "dev:tap-leads-to-target-postgres", 4)
     assert (plan.merged, plan.writes, plan.clears) == ({}, {}, [])
+
+
+def test_a_failed_runs_partial_state_is_laid_over_the_completed_one():
+    completed = {"bookmarks": {"a": {"partitions": [entry("x", "1"), entry("y", "1")]}, "b": {}}}
+    partial = {"bookmarks": {"a": {"partitions": [entry("x", "2")]}}}
+    exported = {"completed": {"singer_state": completed}, "partial": {"singer_state": partial}}
+    # As Meltano starts a run: lists replaced, objects merged.
+    assert effective(exported) == {"bookmarks": {"a": {"partitions": [entry("x", "2")]}, "b": {}}}
+    assert effective({"completed": {}, "partial": {}}) == {}
