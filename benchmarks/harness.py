@@ -103,6 +103,9 @@ def main(argv: list[str] | None = None) -> int:
     tap_dir = tempfile.TemporaryDirectory(prefix="tap-leads-source-")
     if args.tap_rev:
         Where.tap_root = export_tap(args.tap_rev, Path(tap_dir.name))
+    # The clients compile their modules once, as an installed package has them compiled:
+    # with PYTHONDONTWRITEBYTECODE every run would compile the tap's sources again.
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     # SIGTERM (e.g. from timeout(1)) unwinds like Ctrl-C, so the emulator is stopped.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     started_at = datetime.now(UTC)

@@ -16,7 +16,13 @@ import os
 import sys
 from pathlib import Path
 
-from dagster import DagsterInstance, ReexecutionOptions, execute_job, reconstructable
+from dagster import (
+    DagsterInstance,
+    DagsterRunStatus,
+    ReexecutionOptions,
+    execute_job,
+    reconstructable,
+)
 
 from orchestration.definitions import tap_leads_shards
 
@@ -30,18 +36,30 @@ def main(argv: list[str] | None = None) -> int:
     retry.add_argument("run_id")
     args = parser.parse_args(argv)
 
+    if args.command == "run" and args.shards is not None and args.shards < 1:
+        parser.error(f"--shards must be 1 or more, got {args.shards}")
     home = Path(os.environ.setdefault("DAGSTER_HOME", str(Path(".dagster").resolve())))
     home.mkdir(parents=True, exist_ok=True)
+    (home / "dagster.yaml").touch()  # an instance with the default settings, said so
     instance = DagsterInstance.get()
     job = reconstructable(tap_leads_shards)
     if args.command == "run":
-        if args.shards is not None and args.shards < 1:
-            parser.error(f"--shards must be 1 or more, got {args.shards}")
         config = {}
         if args.shards is not None:
             config = {"resources": {"meltano": {"config": {"shards": args.shards}}}}
         result = execute_job(job, instance=instance, run_config=config)
     else:
+        parent = instance.get_run_by_id(args.run_id)
+        if parent is None:
+            print(f"orchestration: no run {args.run_id} in DAGSTER_HOME={home}", file=sys.stderr)
+            return 1
+        if parent.status != DagsterRunStatus.FAILURE:
+            print(
+                f"orchestration: run {args.run_id} is {parent.status.value}, not failed: "
+                "nothing to retry",
+                file=sys.stderr,
+            )
+            return 1
         options = ReexecutionOptions.from_failure(args.run_id, instance)
         result = execute_job(job, instance=instance, reexecution_options=options)
     failed = sorted(event.step_key for event in result.get_step_failure_events() if event.step_key)

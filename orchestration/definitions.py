@@ -59,16 +59,41 @@ def _env(name: str, default: str) -> str:
     return os.environ.get(name) or default
 
 
+def _count(name: str, default: int, least: int = 1) -> int:
+    value = _env(name, str(default))
+    if not value.isdigit() or int(value) < least:
+        raise SystemExit(
+            f"orchestration: {name} must be a whole number of {least} or more, got {value!r}"
+        )
+    return int(value)
+
+
 class MeltanoShards(ConfigurableResource):
     """Where the shards run: the Meltano project, the loader and the number of shards."""
 
-    shards: int = int(_env("LEADS_ORCH_SHARDS", "4"))
+    shards: int = _count("LEADS_ORCH_SHARDS", 4)
     project: str = _env("LEADS_ORCH_PROJECT", str(REPO / "orchestration" / "demo"))
     target: str = _env("LEADS_ORCH_TARGET", "target-postgres")
     environment: str = _env("LEADS_ORCH_ENVIRONMENT", "dev")
     meltano: str = _env("LEADS_ORCH_MELTANO", shutil.which("meltano") or "meltano")
     plugins: str = _env("LEADS_ORCH_PLUGINS", "")
     work_dir: str = _env("LEADS_ORCH_WORK_DIR", "")
+
+    def problem(self) -> str | None:
+        """What keeps the shards from running, in one line naming the setting; None if nothing."""
+        if self.shards < 1:
+            return f"shards (LEADS_ORCH_SHARDS) must be 1 or more, got {self.shards}"
+        if not (Path(self.project) / "meltano.yml").is_file():
+            return f"no meltano.yml in {self.project}: set LEADS_ORCH_PROJECT to a Meltano project"
+        if shutil.which(self.meltano) is None:
+            return f"meltano not found at {self.meltano!r}: set LEADS_ORCH_MELTANO"
+        for kind, plugin in (("extractors", EXTRACTOR), ("loaders", self.target)):
+            if not (self.plugins_dir() / kind / plugin).is_dir():
+                return (
+                    f"{plugin} is not installed in {self.plugins_dir()}: run `meltano install` "
+                    "in the project, or set LEADS_ORCH_PLUGINS to where it is installed"
+                )
+        return None
 
     def run_dir(self) -> Path:
         return Path(self.work_dir or Path(self.project) / ".meltano" / "shards")
@@ -101,8 +126,9 @@ class MeltanoShards(ConfigurableResource):
 )
 def merge_shard_states(context: OpExecutionContext, meltano: MeltanoShards):  # noqa: ANN201
     count = meltano.shards
-    if count < 1:
-        raise Failure(f"shards must be 1 or more, got {count}")
+    problem = meltano.problem()
+    if problem is not None:
+        raise Failure(problem)
     plan = meltano.state().reshard(count)
     context.log.info(
         f"merged {accounts_in(plan.merged)} account entries for {count} shard(s); "
@@ -115,7 +141,7 @@ def merge_shard_states(context: OpExecutionContext, meltano: MeltanoShards):  # 
 @op(
     description="`meltano run tap-leads <target>` for shard K of N, with its own state id.",
     retry_policy=RetryPolicy(
-        max_retries=int(_env("LEADS_ORCH_RETRIES", "0")), delay=30, backoff=Backoff.LINEAR
+        max_retries=_count("LEADS_ORCH_RETRIES", 0, least=0), delay=30, backoff=Backoff.LINEAR
     ),
 )
 def run_shard(context: OpExecutionContext, meltano: MeltanoShards, index: int) -> dict:
@@ -151,7 +177,12 @@ def run_shard(context: OpExecutionContext, meltano: MeltanoShards, index: int) -
 @job(
     resource_defs={"meltano": MeltanoShards()},
     executor_def=multiprocess_executor.configured(
-        {"max_concurrent": int(_env("LEADS_ORCH_MAX_CONCURRENT", "4"))}
+        {
+            "max_concurrent": _count("LEADS_ORCH_MAX_CONCURRENT", 4),
+            # Each step's process forks from one that has Dagster and this module loaded
+            # already, instead of importing them again per shard.
+            "start_method": {"forkserver": {"preload_modules": [__name__]}},
+        }
     ),
     description="tap-leads in N shards, each its own `meltano run`, from merged shard states.",
 )

@@ -115,14 +115,18 @@ def settings(about_doc: dict[str, t.Any]) -> list[dict[str, t.Any]]:
 
 
 def settings_groups(about_doc: dict[str, t.Any]) -> list[list[str]]:
-    """The ways to configure a provider block, any one of which suffices: its required
-    settings, or its accounts list (the schema's anyOf alternatives)."""
+    """The settings each provider block needs in its single-account form.
+
+    Meltano lists every setting of every group under "Required" (`meltano config list`),
+    so the accounts form, the schema's anyOf alternative, is left out: `*.accounts` is an
+    alternative to a block's credentials, never required.
+    """
     groups = []
     for key, schema in about_doc["settings"]["properties"].items():
         if not _is_group(schema):
             continue
         alternatives = [option.get("required") for option in schema.get("anyOf", [])]
         for required in [schema.get("required"), *alternatives]:
-            if required:
+            if required and required != ["accounts"]:
                 groups.append([f"{key}.{name}" for name in required])
     return groups

@@ -30,7 +30,7 @@ class DeletedLeadsStream(Stream):
 
     def __init__(self, tap: Tap) -> None:
         super().__init__(tap=tap, schema=load_schema(DELETED_STREAM))
-        self.enabled = tap.config.get("detect_deletes") is not False
+        self.enabled: bool = tap.run_settings.detect_deletes  # type: ignore[attr-defined]
         self._announced = False
 
     def announce(self) -> None:

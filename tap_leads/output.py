@@ -15,6 +15,8 @@ if t.TYPE_CHECKING:
     from singer_sdk.singerlib.encoding.simple import Message
 
 _CHUNK = 256 * 1024
+#: Records queued at most before they are encoded (a page is usually fewer).
+_QUEUE = 1000
 
 
 class OutputClosed(Exception):
@@ -33,6 +35,11 @@ class BufferedMsgSpecWriter(MsgSpecWriter):
     The SDK's writers flush after every message, a system call per lead. Here RECORD
     messages accumulate and everything else (SCHEMA, STATE, ...) writes the buffer out
     and flushes, so a target never sees a STATE before the records it covers.
+
+    A page's RECORD lines are encoded in one pass: records of one stream and one
+    extraction time are queued, then their JSON is encoded with one call and each line
+    framed by the message's fixed head and tail. The queue is encoded before any other
+    message and at every flush, so the order of the messages never changes.
     """
 
     def __init__(self) -> None:
@@ -41,21 +48,45 @@ class BufferedMsgSpecWriter(MsgSpecWriter):
         self.closed = False
         #: Whether the latest message written was a STATE.
         self.ended_on_state = False
+        self._queue: list[dict] = []
+        self._queued_stream: str | None = None
+        self._queued_time: str | None = None
 
     def write_message(self, message: Message) -> None:
+        self._encode_queue()
         self._append(message.to_dict())
         self.ended_on_state = isinstance(message, StateMessage)
         if not isinstance(message, RecordMessage) or len(self._buffer) >= _CHUNK:
             self.flush(force=not isinstance(message, RecordMessage))
 
     def write_record(self, stream: str, record: dict, time_extracted: str) -> None:
-        """A RECORD message without building the SDK's message object first."""
-        message = {"type": "RECORD", "stream": stream, "record": record}
-        message["time_extracted"] = time_extracted
-        self._append(message)
+        """A RECORD message, queued until its page's lines are encoded in one pass."""
+        if stream is not self._queued_stream or time_extracted is not self._queued_time:
+            self._encode_queue()
+            self._queued_stream, self._queued_time = stream, time_extracted
+        queue = self._queue
+        queue.append(record)
         self.ended_on_state = False
-        if len(self._buffer) >= _CHUNK:
-            self.flush(force=False)
+        if len(queue) >= _QUEUE:
+            self._encode_queue()
+            if len(self._buffer) >= _CHUNK:
+                self.flush(force=False)
+
+    def _encode_queue(self) -> None:
+        """Every queued record as a RECORD line: one encoding call for the lot."""
+        if not self._queue:
+            return
+        # A stop signal waits: the queue is written whole or not at all, and only once.
+        held = _hold_stop_signals()
+        try:
+            queue, self._queue = self._queue, []
+            head = b'{"type":"RECORD","stream":%b,"record":' % encoder.encode(self._queued_stream)
+            tail = b',"time_extracted":%b}\n' % encoder.encode(self._queued_time)
+            records = encoder.encode_lines(queue).split(b"\n")
+            records.pop()  # after the last newline
+            self._buffer += head + (tail + head).join(records) + tail
+        finally:
+            _release_stop_signals(held)
 
     def _append(self, message: dict) -> None:
         buffer = self._buffer
@@ -76,6 +107,7 @@ class BufferedMsgSpecWriter(MsgSpecWriter):
         """
         if self.closed:
             raise OutputClosed
+        self._encode_queue()
         held = _hold_stop_signals()
         try:
             if self._buffer:
@@ -93,6 +125,7 @@ class BufferedMsgSpecWriter(MsgSpecWriter):
         """Point stdout at /dev/null, so that exiting does not hit the broken pipe again."""
         self.closed = True
         self._buffer.clear()
+        self._queue.clear()
         try:
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())

@@ -15,6 +15,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from tap_leads.timestamps import normalize_timestamp
+from tap_leads.values import schema_types
 
 Record = dict[str, t.Any]
 Fix = t.Callable[[t.Any], t.Any]
@@ -25,11 +26,6 @@ _TRUE_STRINGS = frozenset({"1", "true", "t", "yes", "y"})
 _FALSE_STRINGS = frozenset({"0", "false", "f", "no", "n", ""})
 _ANY = frozenset({str, int, float, bool, dict, list, _NONE})
 _contains = frozenset.__contains__
-
-
-def _types(schema: dict) -> set[str]:
-    declared = schema.get("type", [])
-    return {declared} if isinstance(declared, str) else set(declared)
 
 
 def _to_integer(value: t.Any) -> t.Any:
@@ -94,7 +90,7 @@ class _Plan:
         self.allowed: defaultdict[str, frozenset[type]] = defaultdict(lambda: _ANY)
         for key, prop in schema.get("properties", {}).items():
             path = self.paths[key] = f"{prefix}{key}"
-            types = _types(prop)
+            types = schema_types(prop)
             if "string" in types and prop.get("format") == "date-time":
                 self.timestamps.append((key, path))
                 continue

@@ -66,9 +66,9 @@ class LeadsStream(sdk_hooks.StreamShortcuts, Stream):
         self.run: RunSettings = tap.run_settings  # type: ignore[attr-defined]
         #: The accounts form: records carry the account, and each account is a partition.
         self.list_form = has_accounts(config, self.spec)
-        detect = config.get("detect_deletes") is not False
+        detect = self.run.detect_deletes
         #: Deleted leads are also sent into this stream, as their key and _sdc_deleted_at.
-        self.tombstones = detect and bool(config.get("tombstones"))
+        self.tombstones = detect and self.run.tombstones
         schema = load_schema(
             self.name,
             accounts=self.list_form,

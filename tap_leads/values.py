@@ -73,3 +73,11 @@ def a_kind(value: t.Any) -> str:
 def shown(value: t.Any) -> str:
     """A value as a message quotes it: text in quotes, a number as the config wrote it."""
     return str(value) if isinstance(value, Decimal) else repr(value)
+
+
+def schema_types(schema: t.Mapping[str, t.Any]) -> set[str]:
+    """The JSON types a schema allows: its "type", a string or a list."""
+    declared = schema.get("type")
+    if declared is None:
+        return set()
+    return {declared} if isinstance(declared, str) else set(declared)

@@ -75,7 +75,7 @@ def serve(tmp_path):
     yield start
     for process in started:
         process.send_signal(signal.SIGTERM)
-        process.wait(timeout=30)
+        process.communicate(timeout=30)  # closes its stderr pipe too
         assert process.returncode == 0
 
 

@@ -129,8 +129,8 @@ def _check_batch_config(batch_config: t.Any) -> list[str]:
             importlib.import_module("pyarrow.parquet")
         except ImportError:
             return [
-                "batch_config.encoding.format is parquet, which needs pyarrow: "
-                "pip install 'tap-leads[parquet]'."
+                "batch_config.encoding.format is parquet, which needs pyarrow: install "
+                "the tap with its parquet extra, pip install '/path/to/tap-leads[parquet]'."
             ]
     return []
 

@@ -12,6 +12,8 @@ import difflib
 import json
 import typing as t
 
+from tap_leads.values import schema_types
+
 PREFIX = "TAP_LEADS_"
 #: Variables of the tap that are not settings: the log level (the SDK's).
 NOT_SETTINGS = frozenset({f"{PREFIX}LOGLEVEL"})
@@ -63,7 +65,7 @@ def _variables(schema: t.Mapping[str, t.Any]) -> dict[str, tuple[tuple[str, ...]
 
     def add(path: tuple[str, ...], setting: dict) -> None:
         found.setdefault(variable(path), (path, setting))
-        if "object" in _types(setting):
+        if "object" in schema_types(setting):
             for key, inner in (setting.get("properties") or {}).items():
                 if key.isidentifier() and not key.startswith("_"):
                     add((*path, key), inner)
@@ -73,16 +75,9 @@ def _variables(schema: t.Mapping[str, t.Any]) -> dict[str, tuple[tuple[str, ...]
     return found
 
 
-def _types(setting: t.Mapping[str, t.Any]) -> set[str]:
-    kind = setting.get("type")
-    if kind is None:
-        return set()
-    return {kind} if isinstance(kind, str) else set(kind)
-
-
 def _convert(name: str, setting_name: str, text: str, setting: dict) -> tuple[t.Any, str | None]:
     """The value of one variable, or why it cannot be read."""
-    types = _types(setting)
+    types = schema_types(setting)
     if "object" in types or "array" in types:
         wanted = "an object" if "object" in types else "a list"
         example = '{"api_key": "…"}' if "object" in types else '[{"name": "acme", "api_key": "…"}]'

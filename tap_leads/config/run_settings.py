@@ -39,13 +39,19 @@ class RunSettings:
     max_retry_wait: float
     progress_interval_seconds: float
     backoff_base_seconds: float
+    detect_deletes: bool
     max_deleted_fraction: float
+    tombstones: bool
 
     @classmethod
     def from_config(cls, config: t.Mapping[str, t.Any]) -> RunSettings:
         values: dict[str, t.Any] = {}
         for field in fields(cls):
-            number = as_number(setting(config, field.name))
+            value = setting(config, field.name)
+            if field.type == "bool":
+                values[field.name] = value is True
+                continue
+            number = as_number(value)
             if number is None:
                 raise ValueError(f"{field.name} has no default and is not set")
             values[field.name] = int(number) if field.type == "int" else number

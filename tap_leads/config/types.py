@@ -10,14 +10,9 @@ from __future__ import annotations
 
 import typing as t
 
-from tap_leads.values import as_number, as_whole_number, shown
+from tap_leads.values import as_number, as_whole_number, schema_types, shown
 
 _BOOLEANS = {"true": True, "false": False}
-
-
-def _kinds(schema: t.Mapping[str, t.Any]) -> set[str]:
-    declared = schema.get("type", [])
-    return {declared} if isinstance(declared, str) else set(declared)
 
 
 def read_text_values(value: t.Any, schema: t.Mapping[str, t.Any]) -> t.Any:
@@ -32,7 +27,7 @@ def read_text_values(value: t.Any, schema: t.Mapping[str, t.Any]) -> t.Any:
     items = schema.get("items")
     if isinstance(value, list) and isinstance(items, dict):
         return [read_text_values(item, items) for item in value]
-    kinds = _kinds(schema)
+    kinds = schema_types(schema)
     if not isinstance(value, str) or "string" in kinds:
         return value
     if "integer" in kinds and (whole := as_whole_number(value)) is not None:
@@ -63,7 +58,7 @@ def type_problems(value: t.Any, schema: t.Mapping[str, t.Any], where: str = "") 
             label = name if isinstance(name, str) and name.strip() else index
             problems += type_problems(item, items, f"{where}[{label}]")
         return problems
-    kinds = _kinds(schema)
+    kinds = schema_types(schema)
     if value is None or "string" in kinds:
         return []
     if "integer" in kinds and not (isinstance(value, int) and not isinstance(value, bool)):

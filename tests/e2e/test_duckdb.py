@@ -61,4 +61,11 @@ def test_demo_script(meltano_installed, tmp_path):
         )
         assert re.search(rf"^total +{5 * DEMO_LEADS} +{5 * DEMO_LEADS}$", output, re.MULTILINE)
         assert "teli_leads done:" in output
+        # A healthy run is quiet: no WARNING or ERROR from the tap, no warning from Meltano.
+        noisy = [
+            line
+            for line in output.splitlines()
+            if re.search(r"\| (WARNING|ERROR) |\[(warning|error) *\]", line)
+        ]
+        assert noisy == []
         print(f"\nscripts/demo run {attempt}: {result.seconds:.1f} s")

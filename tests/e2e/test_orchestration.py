@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import subprocess
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
@@ -21,6 +20,7 @@ import psycopg
 import pytest
 
 from emulator import LeadsEmulator
+from orchestration.meltano_state import effective
 from tap_leads.providers.accounts import shard_of
 from tap_leads.timestamps import parse_timestamp
 from tests.e2e.conftest import MELTANO, REPO, clean_environ, plugins_lock, run_logged
@@ -157,12 +157,13 @@ class Pipeline:
         print(f"\n{' '.join(args)}: {done.seconds:.1f} s, {outcome}")
         return run
 
-    def state(self, suffix: str) -> dict:
+    def states(self) -> dict[str, dict]:
+        """Every shard state of the pipeline by suffix (`shard-0-of-4`, `shards`), read with
+        one `meltano state export`, as the next run of each would start from it."""
         env = {**self.env, "MELTANO_SYS_DIR_ROOT": str(self.workdir / "state-reader" / ".meltano")}
-        state_id = f"dev:tap-leads-to-target-postgres:{suffix}"
         with plugins_lock():
             done = subprocess.run(
-                [str(MELTANO), "--environment", "dev", "state", "get", state_id],
+                [str(MELTANO), "state", "export"],
                 capture_output=True,
                 text=True,
                 env=env,
@@ -171,13 +172,12 @@ class Pipeline:
                 check=False,
             )
         assert done.returncode == 0, done.stderr[-2000:]
-        return json.loads(done.stdout).get("singer_state", {})
-
-    def states(self, label: str, count: int) -> dict[str, dict]:
-        """The state of each of `count` shards, as f"{label} {k}"."""
-        with ThreadPoolExecutor(3) as pool:
-            found = pool.map(self.state, [f"shard-{k}-of-{count}" for k in range(count)])
-            return {f"{label} {k}": state for k, state in enumerate(found)}
+        prefix = "dev:tap-leads-to-target-postgres:"
+        return {
+            state_id.removeprefix(prefix): effective(entry)
+            for state_id, entry in json.loads(done.stdout).items()
+            if state_id.startswith(prefix)
+        }
 
 
 def lead_keys(emu: LeadsEmulator, provider: str, account: str) -> set[tuple[str, str]]:
@@ -248,14 +248,15 @@ def scenario(dagster_installed, postgres, tmp_path_factory):  # noqa: F811 - the
         for r in emu.requests:
             if r.provider in STREAMS:
                 s.requests[f"{r.provider}/{r.account}"] += 1
-        s.states.update(run.states("first", 4))
+        found = run.states()
+        s.states.update({f"first {k}": found[f"shard-{k}-of-4"] for k in range(4)})
 
         s.expected["second changed"] = {
             "autocalls": touch(emu, "autocalls", ["ac-001", "ac-050", "ac-099"]),
             "teli": touch(emu, "teli", ["te-007", "te-070"]),
         }
         s.runs["second"] = run("run", "--shards", "4")
-        s.expected["second"] = due(emu, run.state("shards"))
+        s.expected["second"] = due(emu, run.states()["shards"])
 
         s.expected["reshard changed"] = {
             "autocalls": touch(emu, "autocalls", ["ac-002", "ac-060"]),
@@ -264,18 +265,20 @@ def scenario(dagster_installed, postgres, tmp_path_factory):  # noqa: F811 - the
         deleted = emu.delete_leads("autocalls", account="ac-010", n=2, start=0)
         s.expected["deleted"] = {("autocalls_leads", "ac-010", str(key)) for key in deleted}
         s.runs["reshard"] = run("run", "--shards", "6")
-        s.expected["reshard"] = due(emu, run.state("shards"))
-        s.states["old ids after reshard"] = run.state("shard-0-of-4")
-        s.states.update(run.states("reshard", 6))
+        found = run.states()
+        s.expected["reshard"] = due(emu, found["shards"])
+        s.states["old ids after reshard"] = found["shard-0-of-4"]
+        s.states.update({f"reshard {k}": found[f"shard-{k}-of-6"] for k in range(6)})
 
         others = [n for n in ("ac-003", "ac-004", "ac-005", "ac-006") if n != BROKEN]
         s.expected["broken changed"] = touch(emu, "autocalls", [BROKEN, *others])
         run.configure(broken=BROKEN)
         s.runs["broken"] = run("run", "--shards", "6")
-        s.states.update(run.states("broken", 6))
+        found = run.states()
+        s.states.update({f"broken {k}": found[f"shard-{k}-of-6"] for k in range(6)})
         run.configure()
         s.runs["retry"] = run("retry", s.runs["broken"].outcome["run_id"])
-        s.states["retried"] = run.state(f"shard-{shard_of('autocalls', BROKEN, 6)}-of-6")
+        s.states["retried"] = run.states()[f"shard-{shard_of('autocalls', BROKEN, 6)}-of-6"]
         print(f"\norchestration scenario: {time.monotonic() - started:.1f} s")
         with psycopg.connect(host=postgres, dbname=DATABASE, user="postgres") as conn:
             for provider in STREAMS:
@@ -385,9 +388,69 @@ def test_a_broken_shard_fails_alone_and_its_retry_completes_the_data(scenario):
     assert retry.requested
     assert {shard_of(p, account, 6) for p, account in retry.requested} == {broken_shard}
     assert fixed_lead in retry.emitted["autocalls"]
+    # ... and its state now holds the fixed account's new bookmark.
+    (entry,) = [
+        e
+        for e in scenario.states["retried"]["bookmarks"]["autocalls_leads"]["partitions"]
+        if e["context"]["account"] == BROKEN
+    ]
+    fixed = next(
+        lead
+        for lead in scenario.emu.leads("autocalls", account=BROKEN)
+        if str(lead["id"]) == fixed_lead[1]
+    )
+    assert parse_timestamp(entry["replication_key_value"]) >= parse_timestamp(fixed["updated_at"])
     # The warehouse holds every lead of every account (and the two deleted ones).
     for provider in STREAMS:
         now = everything(scenario.emu)[provider]
         assert now <= scenario.warehouse[provider]
         gone = {(account, key) for _, account, key in scenario.expected["deleted"]}
         assert scenario.warehouse[provider] - now == (gone if provider == "autocalls" else set())
+
+
+def test_bad_settings_fail_in_one_line_naming_the_setting(dagster_installed, tmp_path):
+    env = {**clean_environ(), "PYTHONPATH": str(REPO), "DAGSTER_HOME": str(tmp_path / "home")}
+    command = [str(DAGSTER_PYTHON), "-m", "orchestration"]
+    shards = subprocess.run(
+        [*command, "run"],
+        env={**env, "LEADS_ORCH_SHARDS": "four"},
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=300,
+        check=False,
+    )
+    assert shards.returncode == 1
+    assert shards.stderr.strip() == (
+        "orchestration: LEADS_ORCH_SHARDS must be a whole number of 1 or more, got 'four'"
+    )
+    retry = subprocess.run(
+        [*command, "retry", "no-such-run"],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=300,
+        check=False,
+    )
+    assert retry.returncode == 1
+    assert retry.stderr.strip().splitlines()[-1] == (
+        f"orchestration: no run no-such-run in DAGSTER_HOME={tmp_path / 'home'}"
+    )
+    # A project that is not there fails the first step, before any shard starts.
+    missing = tmp_path / "no-project"
+    project = subprocess.run(
+        [*command, "run", "--shards", "2"],
+        env={**env, "LEADS_ORCH_PROJECT": str(missing), "LEADS_ORCH_MELTANO": str(MELTANO)},
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=300,
+        check=False,
+    )
+    assert project.returncode == 1
+    outcome = json.loads(project.stdout.strip().splitlines()[-1])
+    assert outcome["failed"] == ["merge_shard_states"]
+    message = f"no meltano.yml in {missing}: set LEADS_ORCH_PROJECT to a Meltano project"
+    assert message in project.stderr
+    assert "run_shard" not in project.stderr

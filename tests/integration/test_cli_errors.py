@@ -217,7 +217,7 @@ def test_parquet_batches_without_pyarrow(tmp_path, emulator, without_pyarrow):
     assert_clean_failure(
         result,
         "batch_config.encoding.format is parquet, which needs pyarrow: "
-        "pip install 'tap-leads[parquet]'.",
+        "install the tap with its parquet extra, pip install '/path/to/tap-leads[parquet]'.",
     )
     assert emulator.requests == []
     assert not (tmp_path / "batches").exists()

@@ -87,6 +87,7 @@ def test_sigkill_leaves_no_process_and_no_further_request(tmp_path):
         finally:
             if tap.poll() is None:
                 tap.kill()
+            _close_pipes(tap)
         killed_at = time.monotonic()
         time.sleep(3)
         assert spawned == []
@@ -113,6 +114,7 @@ def test_sigterm_stops_within_seconds_and_the_last_state_resumes_without_loss(tm
             finally:
                 if tap.poll() is None:
                     tap.kill()
+                _close_pipes(tap)
         stderr = (tmp_path / "stderr.log").read_bytes()
         assert time.monotonic() - sent < 10
         assert tap.returncode == 128 + signal.SIGTERM
@@ -172,6 +174,7 @@ def test_a_closed_output_stops_the_run_and_its_requests(tmp_path):
         finally:
             if tap.poll() is None:
                 tap.kill()
+            _close_pipes(tap)
         stopped_after = time.monotonic() - closed_at
         assert stopped_after < 3
         assert tap.returncode == 1
@@ -184,6 +187,14 @@ def test_a_closed_output_stops_the_run_and_its_requests(tmp_path):
         # Only what was already in flight or queued for the window may follow the close.
         assert len(emulator.requests) - requests_at_close <= 8 + 2
         assert len(emulator.requests) < 200
+
+
+def _close_pipes(tap: subprocess.Popen) -> None:
+    """Closed, so that no unclosed file is left for the garbage collector to warn about."""
+    tap.wait(timeout=10)
+    for pipe in (tap.stdout, tap.stderr):
+        if pipe is not None:
+            pipe.close()
 
 
 def _write(path: Path, value: dict) -> Path:
@@ -200,3 +211,4 @@ def test_no_process_is_started_for_fetching(tmp_path):
         finally:
             tap.kill()
             tap.wait(timeout=10)
+            _close_pipes(tap)

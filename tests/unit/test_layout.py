@@ -249,3 +249,30 @@ def test_a_planted_emulator_cycle_is_found(tmp_path):
     (package / "registry.py").write_text("from . import store\n")
     (package / "store.py").write_text("")
     assert cycles(import_graph(package)) == [["pkg", "pkg.registry", "pkg.server"]]
+
+
+#: What only a provider's own module may write: its headers, paths and key comparisons.
+PROVIDER_FACTS = ("X-API-Key", "X-Tenant", "/v1/organizations", 'get("success")', 'key == "')
+
+
+def provider_facts_outside_providers(package_dir: Path) -> list[str]:
+    found = []
+    for path in sorted(package_dir.rglob("*.py")):
+        if path.parent.name == "providers":
+            continue
+        text = path.read_text()
+        found += [
+            f"{path.relative_to(package_dir)}: {fact}" for fact in PROVIDER_FACTS if fact in text
+        ]
+    return found
+
+
+def test_generic_modules_name_no_provider_header_path_or_key():
+    assert provider_facts_outside_providers(ROOT / "tap_leads") == []
+
+
+def test_a_planted_provider_header_is_found(tmp_path):
+    package = _package(tmp_path, {"__init__.py": "", "providers/teli.py": "H = 'X-API-Key'\n"})
+    assert provider_facts_outside_providers(package) == []
+    (package / "transport.py").write_text("H = 'X-API-Key'\n")
+    assert provider_facts_outside_providers(package) == ["transport.py: X-API-Key"]

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from tap_leads.auth.static import StaticAuth
 from tap_leads.engine import pagination
 from tap_leads.providers import PROVIDERS, provider
-from tap_leads.providers.spec import ProviderSpec
+from tap_leads.providers.spec import AuthContext, ProviderSpec
 
 KEYS = ("teli", "nexus_erp", "flextell", "sela", "autocalls")
 
@@ -265,3 +266,46 @@ def test_teli_explains_a_404_under_the_account_prefix():
     )
     assert teli.explain_404({}, "teli", "") is None
     assert provider("sela").explain_404({}, "sela", ": Not found") is None
+
+
+def test_only_teli_reads_an_error_envelope():
+    teli = provider("teli")
+    assert teli.envelope_error({"success": False, "error": "Unknown user"}) == (
+        "success=false (Unknown user)"
+    )
+    assert teli.envelope_error({"success": False}) == "success=false (no error given)"
+    assert teli.envelope_error({"success": True, "leads": []}) is None
+    assert teli.envelope_error([{"success": False}]) is None
+    for spec in PROVIDERS:
+        if spec.key != "teli":
+            assert spec.envelope_error({"success": False, "error": "x"}) is None
+
+
+def test_each_spec_builds_its_auth():
+    context = AuthContext(account="default", setting="sela", timeout=5.0)
+    sela = provider("sela").auth({"api_key": "Token abc"}, context)
+    assert isinstance(sela, StaticAuth)
+    assert sela.headers() == {"Authorization": "Token abc"}
+    flextell = provider("flextell").auth({"access_token": "at", "tenant_id": 42}, context)
+    assert isinstance(flextell, StaticAuth)
+    # The Bearer header and X-Tenant come from the spec, once.
+    assert flextell.headers() == {"Authorization": "Bearer at", "X-Tenant": "42"}
+    assert flextell.auth_advice() == "Check sela.access_token and sela.tenant_id."
+
+
+def test_the_enumerated_filters_take_the_documented_values():
+    choices = {
+        (spec.key, f.name): f.choices for spec in PROVIDERS for f in spec.filters if f.choices
+    }
+    assert choices == {
+        ("nexus_erp", "status"): ("NOT_CONTACTED", "CONTACTED", "QUALIFIED", "CONVERTED", "LOST"),
+        ("autocalls", "status"): (
+            "created",
+            "scheduled",
+            "processing",
+            "completed",
+            "rescheduled",
+            "reached-max-retries",
+            "blacklisted",
+        ),
+    }

@@ -12,6 +12,7 @@ from singer_sdk import Stream, Tap
 from singer_sdk.helpers import _state
 
 from tap_leads import sdk_hooks
+from tap_leads.tap import TapLeads
 
 SDK_ROOT = Path(singer_sdk.__file__).parent
 
@@ -89,3 +90,10 @@ def test_the_quiet_filter_drops_only_those_notes():
     assert not quiet.filter(record("Stream is assumed to be unsorted, progress is not …"))
     assert not quiet.filter(record("An unhandled error occurred while syncing '%s'"))
     assert quiet.filter(record("teli_leads: 3 value(s) of 'email' could not be read"))
+
+
+def test_the_config_the_tap_reads_is_still_the_private_dict_replace_config_sets():
+    tap = TapLeads(config={"teli": {"api_key": "k", "org_id": "o"}})
+    assert isinstance(tap._config, dict)
+    sdk_hooks.replace_config(tap, {"teli": {"api_key": "k2", "org_id": "o"}})
+    assert tap.config == {"teli": {"api_key": "k2", "org_id": "o"}}
