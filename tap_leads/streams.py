@@ -161,9 +161,26 @@ class LeadsStream(sdk_hooks.StreamShortcuts, Stream):
             return None
         return [source.context for source in self.sources if source.context is not None]
 
+    @cached_property
+    def _by_context(self) -> dict[tuple | None, Source]:
+        """Each source by its partition, so finding one costs the same for any number."""
+        found: dict[tuple | None, Source] = {}
+        for source in self.sources:
+            found.setdefault(_context_key(source.context), source)
+        return found
+
     def _source(self, context: Context | None) -> Source | None:
-        wanted = dict(context) if context else None
-        return next((s for s in self.sources if s.context == wanted), None)
+        return self._by_context.get(_context_key(context))
+
+    def get_context_state(self, context: Context | None) -> dict:
+        """The partition's state, looked up once: the SDK finds a partition's state by
+        going through the list of partitions, which grows with the accounts."""
+        key = _context_key(context)
+        states = self.__dict__.setdefault("_context_states", {})
+        state = states.get(key)
+        if state is None:
+            state = states[key] = super().get_context_state(context)
+        return state
 
     @property
     def fetcher(self) -> PageFetcher:
@@ -292,3 +309,7 @@ def stream_class(spec: ProviderSpec) -> type[LeadsStream]:
     """The stream class of a provider: LeadsStream with the provider's spec."""
     name = "".join(part.title() for part in spec.key.split("_")) + "LeadsStream"
     return type(name, (LeadsStream,), {"spec": spec, "__module__": __name__})
+
+
+def _context_key(context: t.Mapping[str, t.Any] | None) -> tuple | None:
+    return tuple(sorted(context.items())) if context else None

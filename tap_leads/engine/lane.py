@@ -74,6 +74,8 @@ class Lane:
         self.finished = False
         #: Whether the lane waits in line for room ahead.
         self.hungry = False
+        #: Room ahead kept for the pages its first page will announce.
+        self.reserved = 0
         self._numbered = True
 
     def learn(self, page: Page) -> None:

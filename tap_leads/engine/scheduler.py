@@ -13,7 +13,7 @@ The budget counts requests in flight and nothing else:
 
 Every count is a running count kept under the scheduler's one lock, so choosing the next
 request costs the same with 10 lanes as with 10,000: lanes that wait for room ahead
-queue in order (`_hungry`), and nothing ever sums over the lanes.
+queue in order (`engine.ahead`), and nothing ever sums over the lanes.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import typing as t
 from concurrent.futures import CancelledError, Future
 
 from tap_leads.engine import budget as budget_gate
+from tap_leads.engine.ahead import AheadRoom
 from tap_leads.engine.lane import Asked, Lane, RunCancelled
 
 if t.TYPE_CHECKING:
@@ -58,8 +59,7 @@ class Scheduler:
         self._sequence = itertools.count()
         self._lanes: list[Lane] = []
         self._front = 0
-        self._ahead = 0
-        self._hungry: list[int] = []
+        self._room = AheadRoom(self.ahead_limit, self.held_limit)
         self._in_flight = 0
         self._reclaiming = 0
         self._idle = 0
@@ -95,9 +95,8 @@ class Scheduler:
             self._started = True
             while self._threads < self.budget:
                 self._spawn()
-            self._hungry = [lane.order for lane in self._lanes[self._front + 1 :]]
             for lane in self._lanes[self._front + 1 :]:
-                lane.hungry = True
+                self._room.wait(lane)
             if self._front < len(self._lanes):
                 self._fill(self._lanes[self._front])
             self._feed_hungry()
@@ -111,6 +110,26 @@ class Scheduler:
         for *_, page in queued:
             page.future.cancel()
 
+    # ----- the slot of a request that waits (engine.budget.pause) -----------
+
+    def release(self) -> None:
+        """The current worker's request waits: its slot goes to another meanwhile."""
+        with self._cond:
+            self._in_flight -= 1
+            self._wake()
+
+    def reacquire(self) -> None:
+        """The wait is over: a slot again, before any request that has not started."""
+        with self._cond:
+            self._reclaiming += 1
+            while self._in_flight >= self.budget and not self._cancelled:
+                self._cond.wait()
+            self._reclaiming -= 1
+            self._in_flight += 1
+            if self._cancelled:
+                raise RunCancelled("the run is stopping")
+            self._wake()
+
     # ----- workers (under the lock unless said otherwise) -------------------
 
     def _spawn(self) -> None:
@@ -122,7 +141,7 @@ class Scheduler:
         if self._in_flight >= self.budget:
             return
         if self._reclaiming:
-            self._cond.notify_all()  # a waiting request goes first: see _Gate.reacquire
+            self._cond.notify_all()  # a waiting request goes first: see reacquire
             return
         if not self._heap:
             return
@@ -132,7 +151,7 @@ class Scheduler:
             self._spawn()
 
     def _work(self) -> None:
-        budget_gate.bind(_Gate(self))
+        budget_gate.bind(self)
         while True:
             with self._cond:
                 while not self._cancelled and not (
@@ -170,8 +189,11 @@ class Scheduler:
             else:
                 lane.in_flight -= 1
                 self._count(lane, -1)  # dropped meanwhile: nobody will take it
+            self._room.unreserve(lane)
             if result is not None:
                 lane.learn(result)
+                if result.number == 1 and result.total_pages is not None:
+                    self._room.learned(result.total_pages)
             self._fill(lane)
             self._feed_hungry()
             self._wake()
@@ -181,7 +203,7 @@ class Scheduler:
     def _count(self, lane: Lane, change: int) -> None:
         lane.held += change
         if lane.order > self._front:
-            self._ahead += change
+            self._room.held += change
 
     def _submit(self, lane: Lane, number: int, token: PageToken) -> Asked:
         page = Asked(lane, number, token, Future())
@@ -205,29 +227,33 @@ class Scheduler:
                 return _DONE
             if lane.in_flight >= lane.window.size or lane.held >= self.held_limit:
                 return _DONE
-            if lane.order > self._front and self._ahead >= self.ahead_limit:
-                if not lane.hungry:
-                    lane.hungry = True
-                    heapq.heappush(self._hungry, lane.order)
-                return _NO_ROOM
+            more = None
+            if lane.order > self._front:
+                more = self._room.fits(first_page=number == 1)
+                if more is None:
+                    self._room.wait(lane)
+                    return _NO_ROOM
             self._submit(lane, number, number)
             lane.next_number = number + 1
+            if more:
+                self._room.reserve(lane, more)
         return _DONE
 
     def _feed_hungry(self) -> None:
         """Room ahead came free: the earliest lanes waiting for it go first."""
-        while self._hungry and self._ahead < self.ahead_limit:
-            lane = self._lanes[heapq.heappop(self._hungry)]
+        while (order := self._room.next_waiting()) is not None:
+            lane = self._lanes[order]
             lane.hungry = False
-            if lane.order > self._front:
-                self._fill(lane)
+            if lane.order > self._front and self._fill(lane) == _NO_ROOM:
+                return
 
     def _finished(self) -> None:
         """Move the front past finished lanes; their pages no longer count as ahead."""
         while self._front < len(self._lanes) and self._lanes[self._front].finished:
             self._front += 1
             if self._front < len(self._lanes):
-                self._ahead -= self._lanes[self._front].held
+                self._room.held -= self._lanes[self._front].held
+                self._room.unreserve(self._lanes[self._front])
         if self._front < len(self._lanes):
             self._fill(self._lanes[self._front])
         self._feed_hungry()
@@ -279,6 +305,7 @@ class Scheduler:
 
     def _drop(self, lane: Lane) -> None:
         """Forget every page the lane asked for; running ones end uncounted."""
+        self._room.unreserve(lane)
         for page in lane.pages.values():
             self._forget(lane, page)
         lane.pages.clear()
@@ -291,29 +318,3 @@ class Scheduler:
             page.future.cancel()
             lane.in_flight -= 1
         self._count(lane, -1)
-
-
-class _Gate:
-    """A worker's slot, given back while its request waits (engine.budget.pause)."""
-
-    def __init__(self, scheduler: Scheduler) -> None:
-        self.scheduler = scheduler
-
-    def release(self) -> None:
-        scheduler = self.scheduler
-        with scheduler._cond:
-            scheduler._in_flight -= 1
-            scheduler._wake()
-
-    def reacquire(self) -> None:
-        scheduler = self.scheduler
-        with scheduler._cond:
-            # A request that already started goes before any that has not.
-            scheduler._reclaiming += 1
-            while scheduler._in_flight >= scheduler.budget and not scheduler._cancelled:
-                scheduler._cond.wait()
-            scheduler._reclaiming -= 1
-            scheduler._in_flight += 1
-            if scheduler._cancelled:
-                raise RunCancelled("the run is stopping")
-            scheduler._wake()

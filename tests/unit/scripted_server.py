@@ -78,14 +78,16 @@ class ScriptedServer:
                     for start in range(0, len(body), step):
                         if start and answer.interval:
                             time.sleep(answer.interval)
+                        if start + step >= len(body):
+                            # Counted off before the last bytes go: once they are out,
+                            # the client may send its next request at once.
+                            server.done(seen)
                         self.wfile.write(body[start : start + step])
                         self.wfile.flush()
                 except (BrokenPipeError, ConnectionResetError):
                     pass
                 finally:
-                    with server.lock:
-                        server.in_flight -= 1
-                        seen.ended = time.monotonic()
+                    server.done(seen)
 
             def log_message(self, *args: t.Any) -> None:
                 pass
@@ -94,6 +96,12 @@ class ScriptedServer:
         self.httpd.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def done(self, seen: Seen) -> None:
+        with self.lock:
+            if not seen.ended:
+                self.in_flight -= 1
+                seen.ended = time.monotonic()
 
     def __enter__(self) -> ScriptedServer:
         self._thread.start()

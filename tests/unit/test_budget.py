@@ -153,3 +153,21 @@ def test_choosing_the_next_request_costs_the_same_at_10_and_10000_lanes():
     # Running counts, not sums over the lanes: the work per page does not grow with them.
     assert many <= few * 1.5 + 1
     assert many < 10
+
+
+def test_many_small_lanes_keep_the_budget_busy():
+    """Accounts of a few pages each: the lanes next in line fill up before lanes further on
+    start, so pages held far ahead do not leave the budget idle."""
+    orgs, pages = [f"o{i:02d}" for i in range(40)], 3
+
+    def respond(seen):
+        return Answer(teli_page(org_of(seen.path), int(seen.query["page"]), pages), latency=LATENCY)
+
+    with ScriptedServer(respond) as server:
+        walked = walk_all(Scheduler(budget=6), server, orgs, window=6)
+    assert walked == {org: [1, 2, 3] for org in orgs}
+    assert len(server.seen) == 40 * pages
+    assert server.peak <= 6
+    first_answer = min(seen.ended for seen in server.seen)
+    last_start = max(seen.started for seen in server.seen)
+    assert mean_in_flight(server, first_answer, last_start) >= 0.7 * 6
