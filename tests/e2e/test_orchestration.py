@@ -343,9 +343,6 @@ def test_a_reshard_to_six_emits_only_the_changed_leads(scenario):
         assert all(shard_of(p, name, 6) == k for p, name in accounts)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="deleted_leads (lists as sets) is not on main yet", raises=(KeyError,)
-)
 def test_leads_deleted_before_a_reshard_are_reported_exactly_once(scenario):
     deleted = scenario.expected["deleted"]
     assert len(deleted) == 2
