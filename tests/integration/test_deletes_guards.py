@@ -100,15 +100,17 @@ def test_sigterm_mid_walk_reports_only_accounts_that_completed(tmp_path):
         emu.delete_leads("autocalls", ids=globex, account="globex")
         # Every globex lead changes, so the run is busy emitting when the signal comes.
         emu.touch("autocalls", emu.listed_keys("autocalls", account="globex"), account="globex")
-        tap = start_tap(config, tmp_path, state)
-        try:
-            head = read_until_records(tap, 400)
-            tap.send_signal(signal.SIGTERM)
-            rest = tap.stdout.read()
-            tap.wait(timeout=30)
-        finally:
-            if tap.poll() is None:
-                tap.kill()
+        with (tmp_path / "stderr.log").open("wb") as log:
+            tap = start_tap(config, tmp_path, state, stderr=log)
+            try:
+                head = read_until_records(tap, 400)
+                tap.send_signal(signal.SIGTERM)
+                rest = tap.stdout.read()
+                tap.wait(timeout=30)
+            finally:
+                if tap.poll() is None:
+                    tap.kill()
+                tap.stdout.close()
         assert tap.returncode == 128 + signal.SIGTERM
         messages = parse_messages((b"".join(head) + rest).decode())
         assert deleted(messages) == [("autocalls_leads", "acme", str(k)) for k in sorted(acme)]
