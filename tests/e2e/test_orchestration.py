@@ -454,3 +454,21 @@ def test_bad_settings_fail_in_one_line_naming_the_setting(dagster_installed, tmp
     message = f"no meltano.yml in {missing}: set LEADS_ORCH_PROJECT to a Meltano project"
     assert message in project.stderr
     assert "run_shard" not in project.stderr
+
+
+def test_the_code_location_loads_as_dagster_loads_it(dagster_installed, tmp_path):
+    env = {**clean_environ(), "PYTHONPATH": str(REPO), "DAGSTER_HOME": str(tmp_path)}
+    done = subprocess.run(
+        [
+            str(DAGSTER_PYTHON.with_name("dagster")),
+            *("definitions", "validate", "-m", "orchestration.definitions"),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "All code locations passed validation." in done.stderr + done.stdout
