@@ -9,6 +9,8 @@ POST /_control/reset         back to the state at start: seeded data, no faults,
 POST /_control/touch         {"provider": "sela", "ids": [28001], "when": "2026-11-01T00:00:00Z"}
 POST /_control/add           {"provider": "autocalls", "n": 5}
 POST /_control/soft_delete   {"ids": [3, 4]}
+POST /_control/restore       {"provider": "teli", "ids": ["17…x…"], "when": null}: deleted
+                             leads listed again, with their old dates unless "when" is given
 POST /_control/mutate        {"provider": "sela", "kind": "delete", "positions": [0, 1]}: now
 POST /_control/mutations     {"provider": "nexus_erp", "kind": "move_front", "n": 3,
                              "touch": false, "after_page": 2}: scheduled (after_page and/or
@@ -132,6 +134,12 @@ def _soft_delete(emulator: Controlled, payload: Any) -> dict[str, Any]:
     return {"deleted": len(emulator.data.soft_delete(payload["ids"], provider, **_whose(payload)))}
 
 
+def _restore(emulator: Controlled, payload: Any) -> dict[str, Any]:
+    when = datetime.fromisoformat(payload["when"]) if payload.get("when") else None
+    back = emulator.data.restore(payload["provider"], payload["ids"], when, **_whose(payload))
+    return {"restored": len(back)}
+
+
 def _whose(payload: dict[str, Any]) -> dict[str, Any]:
     return {"account": payload.get("account"), "org": payload.get("org")}
 
@@ -207,6 +215,7 @@ _ACTIONS = {
     "touch": _touch,
     "add": _add,
     "soft_delete": _soft_delete,
+    "restore": _restore,
     "mutate": _mutate,
     "mutations": _schedule,
     "accounts": _accounts,

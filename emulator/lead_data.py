@@ -81,6 +81,18 @@ class LeadData:
         """Move these leads to the trash, with deleted_at (and updated_at) set to now."""
         return self._registry.dataset(provider, account, org).soft_delete(ids)
 
+    def restore(
+        self,
+        provider: str,
+        ids: Iterable[Any],
+        when: datetime | None = None,
+        account: str | None = None,
+        org: str | None = None,
+    ) -> list[Lead]:
+        """Bring deleted leads (by primary key) back into the listings with their old dates,
+        or with their replication key set to `when`."""
+        return self._registry.dataset(provider, account, org).restore(ids, when)
+
     # Lists that change while they are read
 
     def listing(

@@ -87,6 +87,7 @@ class LeadsEmulator:
         self.touch = data.touch
         self.add = data.add
         self.soft_delete = data.soft_delete
+        self.restore = data.restore
         self.listing = data.listing
         self.listed_keys = data.listed_keys
         self.mutate = data.mutate

@@ -188,6 +188,29 @@ class Dataset:
             self._changed()
             return found
 
+    def restore(self, ids: Iterable[Any], when: datetime | None = None) -> list[Lead]:
+        """Bring deleted leads back into the listings (Flextell's out of the trash, the others'
+        from the hard-deleted), keeping their dates unless `when` sets the replication key."""
+        with self.lock:
+            key = self.world.key
+            wanted = [ids] if isinstance(ids, str | int) else list(ids)
+            index = {lead[key]: lead for rows in (self.trashed, self.removed) for lead in rows}
+            missing = [value for value in wanted if value not in index]
+            if missing:
+                raise KeyError(f"{self.world.provider} has no deleted lead with {key} in {missing}")
+            found = [index[value] for value in wanted]
+            back = {id(lead) for lead in found}
+            self.trashed = [lead for lead in self.trashed if id(lead) not in back]
+            self.removed = [lead for lead in self.removed if id(lead) not in back]
+            for lead in found:
+                if "deleted_at" in lead:
+                    lead["deleted_at"] = None
+                if when is not None:
+                    self.world.touch(lead, self.fresh_stamp(when))
+            self.live.extend(found)
+            self._changed()
+            return found
+
     def pin(self, leads: list[Lead]) -> None:
         """Put these leads at the head of every listing, ahead of any pinned before."""
         with self.lock:

@@ -23,6 +23,7 @@ Settings come from the resource `meltano` in the run config, or from the environ
 | LEADS_ORCH_ENVIRONMENT | dev | the Meltano environment |
 | LEADS_ORCH_MELTANO | meltano on PATH | the meltano executable |
 | LEADS_ORCH_PLUGINS | <project>/.meltano | where the installed extractors/, loaders/ are |
+| LEADS_ORCH_CRON | 0 * * * * | the schedule (stopped until turned on in the UI) |
 | LEADS_ORCH_WORK_DIR | <project>/.meltano/shards | each shard's Meltano run directory and log |
 
 State lives wherever the project's Meltano settings put it (a PostgreSQL system database
@@ -36,6 +37,7 @@ from pathlib import Path
 from dagster import (
     Backoff,
     ConfigurableResource,
+    DefaultScheduleStatus,
     Definitions,
     DynamicOut,
     DynamicOutput,
@@ -43,6 +45,7 @@ from dagster import (
     MetadataValue,
     OpExecutionContext,
     RetryPolicy,
+    ScheduleDefinition,
     job,
     multiprocess_executor,
     op,
@@ -176,6 +179,9 @@ def run_shard(context: OpExecutionContext, meltano: MeltanoShards, index: int) -
 
 @job(
     resource_defs={"meltano": MeltanoShards()},
+    # Two runs at once would merge and write the same state ids: with the daemon's run queue,
+    # `tag_concurrency_limits: [{key: tap-leads/state, limit: 1}]` in dagster.yaml keeps one.
+    tags={"tap-leads/state": "shards"},
     executor_def=multiprocess_executor.configured(
         {
             "max_concurrent": _count("LEADS_ORCH_MAX_CONCURRENT", 4),
@@ -190,4 +196,11 @@ def tap_leads_shards() -> None:
     merge_shard_states().map(run_shard)
 
 
-defs = Definitions(jobs=[tap_leads_shards])
+every_hour = ScheduleDefinition(
+    name="tap_leads_shards_schedule",
+    job=tap_leads_shards,
+    cron_schedule=_env("LEADS_ORCH_CRON", "0 * * * *"),
+    default_status=DefaultScheduleStatus.STOPPED,
+)
+
+defs = Definitions(jobs=[tap_leads_shards], schedules=[every_hour])

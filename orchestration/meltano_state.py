@@ -49,9 +49,9 @@ def plan_reshard(states: Mapping[str, State], prefix: str, count: int) -> Reshar
         return Reshard(merged, {}, [])
     writes = {merged_id: merged}
     writes.update({f"{prefix}:{shard_suffix(k, count)}": merged for k in range(count)})
-    return Reshard(
-        merged, writes, sorted(state_id for state_id in states if state_id not in writes)
-    )
+    # The ids of other shard counts are emptied (those emptied before stay as they are).
+    stale = [state_id for state_id, state in states.items() if state and state_id not in writes]
+    return Reshard(merged, writes, sorted(stale))
 
 
 def effective(entry: State) -> State:

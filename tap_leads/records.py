@@ -208,23 +208,3 @@ class RecordShaper:
                 self.stream_name,
                 ", ".join(sorted(self.report.dropped)),
             )
-
-
-class KeyLedger:
-    """Primary keys seen in one run, to drop repeats; keys only, so memory stays small."""
-
-    def __init__(self) -> None:
-        self._seen: set[t.Any] = set()
-        self.repeats = 0
-
-    @property
-    def count(self) -> int:
-        return len(self._seen)
-
-    def first_time(self, key: t.Any) -> bool:
-        """Record the key; False when it was already seen in this run."""
-        if key in self._seen:
-            self.repeats += 1
-            return False
-        self._seen.add(key)
-        return True

@@ -20,7 +20,7 @@ from tap_leads.output import BufferedMsgSpecWriter
 if t.TYPE_CHECKING:
     from types import FrameType
 
-    from singer_sdk import Tap
+    from singer_sdk import Stream, Tap
 
 #: Keys of a stream state's progress markers that the SDK promotes to the bookmark.
 PROGRESS_KEYS = ("replication_key", "replication_key_value")
@@ -123,12 +123,9 @@ def memoize_context_states(manager: t.Any) -> None:
 class StreamShortcuts:
     """Per-record SDK bookkeeping the lead streams do not need, skipped.
 
-    Mixed into the stream class; each override says what it replaces.
+    Mixed into the stream class; each override says what it replaces. What a walk
+    knows (the extraction time, the greatest value) lives on the stream's `walk`.
     """
-
-    _extracted_at: str = ""
-    #: The greatest replication-key value of the partition being synced.
-    _greatest_seen: str | None = None
 
     def _write_record_message(self: t.Any, record: dict) -> None:
         """Replaces Stream._write_record_message when nothing is deselected.
@@ -144,13 +141,14 @@ class StreamShortcuts:
         ):
             super()._write_record_message(record)  # type: ignore[misc]
             return
+        extracted_at = self.walk.extracted_at if self.walk is not None else ""
         if self.identity_map:
-            writer.write_record(self.name, record, self._extracted_at)
+            writer.write_record(self.name, record, extracted_at)
         else:
             for stream_map in self.stream_maps:
                 mapped = stream_map.transform(record)
                 if mapped is not None:
-                    writer.write_record(stream_map.stream_alias, mapped, self._extracted_at)
+                    writer.write_record(stream_map.stream_alias, mapped, extracted_at)
         self.state_manager.is_flushed = False
 
     @property
@@ -209,10 +207,26 @@ class StreamShortcuts:
         as much as shaping the record. Values are fixed-width UTC strings, so comparing
         them orders them in time.
         """
+        walk = self.walk
         value = latest_record.get(self.replication_key) if self.replication_key else None
-        if value is not None and (self._greatest_seen is None or value > self._greatest_seen):
-            self._greatest_seen = value
+        if value is not None and (walk.greatest_seen is None or value > walk.greatest_seen):
+            walk.greatest_seen = value
             super()._increment_stream_state(latest_record, context=context)  # type: ignore[misc]
+
+
+def write_schema(stream: Stream) -> None:
+    """Stream._write_schema_message, for a stream whose records other streams produce.
+
+    deleted_leads is fed by the lead streams as each account's walk settles, so that
+    its records precede the STATE that records the membership; the SDK offers no
+    public way for one stream to write another's messages.
+    """
+    stream._write_schema_message()
+
+
+def write_record(stream: Stream, record: dict) -> None:
+    """Stream._write_record_message (with the stream maps), for the same reason."""
+    stream._write_record_message(record)
 
 
 __all__ = ["PROGRESS_MARKERS", "RunInterrupted", "StreamShortcuts"]

@@ -7,6 +7,7 @@ the leads that changed; everything about a provider lives in its spec.
 from __future__ import annotations
 
 import typing as t
+from datetime import UTC, datetime
 from functools import cache, cached_property
 
 from singer_sdk import Stream
@@ -18,11 +19,11 @@ from tap_leads.progress import Progress
 from tap_leads.providers import has_accounts, selected_accounts
 from tap_leads.providers.accounts import parse_shard, resolve
 from tap_leads.providers.spec import AuthContext
-from tap_leads.records import KeyLedger, RecordShaper
-from tap_leads.replication import bookmarks
-from tap_leads.replication.walks import ListWalks, now
-from tap_leads.schemas import load_schema
+from tap_leads.records import RecordShaper
+from tap_leads.replication.walks import AccountWalk, WalkSettings
+from tap_leads.schemas import ACCOUNT_FIELD, DELETED_AT_FIELD, DELETED_STREAM, load_schema
 from tap_leads.sources import Source, SourceBuilder
+from tap_leads.timestamps import format_timestamp
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
@@ -38,7 +39,7 @@ if t.TYPE_CHECKING:
     from tap_leads.providers.spec import ProviderSpec
 
 
-class LeadsStream(ListWalks, sdk_hooks.StreamShortcuts, Stream):
+class LeadsStream(sdk_hooks.StreamShortcuts, Stream):
     """One provider's "list leads" endpoint, over each of its configured accounts."""
 
     spec: t.ClassVar[ProviderSpec]
@@ -65,7 +66,15 @@ class LeadsStream(ListWalks, sdk_hooks.StreamShortcuts, Stream):
         self.run: RunSettings = tap.run_settings  # type: ignore[attr-defined]
         #: The accounts form: records carry the account, and each account is a partition.
         self.list_form = has_accounts(config, self.spec)
-        schema = load_schema(self.name, accounts=self.list_form, package=self.spec.schemas)
+        detect = self.run.detect_deletes
+        #: Deleted leads are also sent into this stream, as their key and _sdc_deleted_at.
+        self.tombstones = detect and self.run.tombstones
+        schema = load_schema(
+            self.name,
+            accounts=self.list_form,
+            tombstones=self.tombstones,
+            package=self.spec.schemas,
+        )
         super().__init__(tap=tap, schema=schema)
         self.primary_keys = list(self.spec.key_properties(accounts=self.list_form))
         self.shaper = RecordShaper(
@@ -84,7 +93,19 @@ class LeadsStream(ListWalks, sdk_hooks.StreamShortcuts, Stream):
             f"{tap.name}/{tap.plugin_version}",
             self.auth,
         )
-        self._extracted_at = now()
+        self.walk_settings = WalkSettings(
+            max_rewalks=self.run.max_rewalks,
+            lookback_seconds=self.run.lookback_window_seconds,
+            detect_deletes=detect,
+            max_deleted_fraction=self.run.max_deleted_fraction,
+            run_started=format_timestamp(datetime.now(UTC)),
+        )
+        if detect:
+            # Every STATE holds every account's membership: one per stream, not per 10,000
+            # records, keeps a run's STATE messages within a few times the final state.
+            self.STATE_MSG_FREQUENCY = 1 << 62
+        #: The account being walked: its threshold, greatest value and membership.
+        self.walk: AccountWalk | None = None
         #: The listing being read: the stream, or one account (and Teli organisation).
         self.progress = Progress(self.name, self.logger, self.run.progress_interval_seconds)
         #: Leads emitted over every listing, for the run's summary.
@@ -218,46 +239,55 @@ class LeadsStream(ListWalks, sdk_hooks.StreamShortcuts, Stream):
             f"{self.name}{source.display}", self.logger, self.run.progress_interval_seconds
         )
         self.progress.starting(state.get("replication_key_value"), self.config.get("start_date"))
-        self._threshold = bookmarks.Threshold(
-            self.get_starting_timestamp(context),
-            has_bookmark=bool(state.get("replication_key_value")),
-            lookback_seconds=self.run.lookback_window_seconds,
-            change_keys=self.spec.change_fields,
+        # Partitions are synced one after another: each gets a walk of its own.
+        self.walk = walk = AccountWalk(
+            name=self.name,
+            spec=self.spec,
+            source=source,
+            state=state,
+            start=self.get_starting_timestamp(context),
+            settings=self.walk_settings,
+            record_limit=1 if self.first_page_only else self.ABORT_AT_RECORD_COUNT,
+            logger=self.logger,
+            progress=self.progress,
+            absorb=self.shaper.report.absorb,
+            flush=lambda: self._tap.message_writer.flush(force=False),
+            first_page_only=self.first_page_only,
         )
-        # A connection test asks for a few records per stream; stop there, quietly.
-        self._record_limit = 1 if self.first_page_only else self.ABORT_AT_RECORD_COUNT
-        # Partitions are synced one after another: the greatest value is this one's.
-        self._greatest_seen = None
-        emitted = KeyLedger()
         try:
-            for lane in self._lanes_of(source):
-                try:
-                    yield from self._walk_until_still(source, lane, emitted)
-                finally:
-                    lane.finish()
-                if self._limit_reached():
-                    break
+            yield from walk.records(self._lanes_of(source))
         finally:
+            self.emitted += self.progress.emitted
             # Many accounts would otherwise keep their connections open until the stream ends.
             source.fetcher.close()
+        self._report_departed(walk)
         self.shaper.log_summary()
-        self.progress.finish(emitted.repeats)
+        self.progress.finish(walk.seen.repeats)
 
-    def _limit_reached(self) -> bool:
-        if self._record_limit is None:
-            return False
-        first_page_read = self.first_page_only and self.progress.pages > 0
-        return first_page_read or self.progress.emitted >= self._record_limit
-
-    # ----- replication ------------------------------------------------------
-
-    def post_process(self, row: dict, context: Context | None = None) -> dict | None:
-        """Emit only leads changed at or after the bookmark (or start_date) less lookback."""
-        if not self._threshold.admits(row):
-            return None
-        self.progress.emitted += 1
-        self.emitted += 1
-        return row
+    def _report_departed(self, walk: AccountWalk) -> None:
+        """Leads that left the account's list: once in deleted_leads, and as tombstones."""
+        if not walk.departed:
+            return
+        account = walk.source.account.name
+        deleted = self._tap.streams.get(DELETED_STREAM)
+        if deleted is not None and deleted.selected:
+            deleted.report(self.name, account or "", walk.departed)  # type: ignore[attr-defined]
+        if self.tombstones:
+            key = self.spec.primary_keys[0]
+            whole = "integer" in self.schema["properties"][key].get("type", ())
+            for text, deleted_at in walk.departed:
+                tombstone: dict[str, t.Any] = {key: int(text) if whole else text}
+                if account is not None:
+                    tombstone = {ACCOUNT_FIELD: account, **tombstone}
+                tombstone[DELETED_AT_FIELD] = deleted_at
+                self._write_record_message(tombstone)
+        self.logger.info(
+            "%s%s: %d lead(s) left the list since the earlier run; reported in %s.",
+            self.name,
+            walk.source.display,
+            len(walk.departed),
+            DELETED_STREAM,
+        )
 
 
 def _no_plan(page: object) -> tuple[int | None, bool]:

@@ -23,6 +23,7 @@ from tap_leads.config.env import merge_over, settings_from_env
 from tap_leads.config.run_settings import RunSettings
 from tap_leads.config.schema import CONFIG_SCHEMA, config_schema
 from tap_leads.config.types import read_text_values
+from tap_leads.deleted_leads import DeletedLeadsStream
 from tap_leads.engine.scheduler import Scheduler
 from tap_leads.errors import TapLeadsError
 from tap_leads.output import BufferedMsgSpecWriter, OutputClosed
@@ -114,11 +115,12 @@ class TapLeads(Tap):
         cls._listing_only = bool(value)
         super().cb_discover(ctx, param, value)
 
-    def discover_streams(self) -> list[LeadsStream]:
+    def discover_streams(self) -> list[LeadsStream | DeletedLeadsStream]:
         configured = checks.configured_providers(self.config, self.providers)
         if not configured and self._listing_only:
             configured = list(self.providers)
-        return [stream_class(spec)(self) for spec in configured]
+        leads = [stream_class(spec)(self) for spec in configured]
+        return [*leads, DeletedLeadsStream(self)] if leads else []
 
     @cached_property
     def scheduler(self) -> Scheduler:
@@ -131,15 +133,17 @@ class TapLeads(Tap):
         A stream that fails keeps its previous bookmark and the others go on; the run
         then ends with one line naming each failure, and a non-zero exit.
         """
-        streams = [s for s in self.streams.values() if s.selected]
-        shard_state.keep_own_entries(
-            self.state, self.config, {s.name: s.provider for s in self.streams.values()}
-        )
+        leads = [s for s in self.streams.values() if not isinstance(s, DeletedLeadsStream)]
+        streams = [s for s in leads if s.selected]
+        shard_state.keep_own_entries(self.state, self.config, {s.name: s.provider for s in leads})
         try:
             # Planning lists Teli partners' organisations: a signal may come already.
             for stream in streams:
                 stream.plan_lanes(self.scheduler)
             self.scheduler.start()
+            for stream in self.streams.values():
+                if isinstance(stream, DeletedLeadsStream):
+                    stream.announce()  # its table exists before the first deletion
             super().sync_all()
         except (sdk_hooks.RunInterrupted, OutputClosed) as exc:
             # No request starts after this; the ones in flight end with the process.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import atexit
 
-from singer_sdk.testing import get_tap_test_class
+from singer_sdk.testing import SuiteConfig, get_tap_test_class
 
 from emulator import LeadsEmulator
 from tap_leads.tap import TapLeads
@@ -16,4 +16,9 @@ _EMULATOR = LeadsEmulator(leads_per_provider=60, seed=11)
 _EMULATOR.start()
 atexit.register(_EMULATOR.stop)
 
-TestTapLeads = get_tap_test_class(TapLeads, config={**FAST, **_EMULATOR.tap_config()})
+# deleted_leads reports leads that left a list since an earlier run: a first run has none.
+TestTapLeads = get_tap_test_class(
+    TapLeads,
+    config={**FAST, **_EMULATOR.tap_config()},
+    suite_config=SuiteConfig(ignore_no_records_for_streams=["deleted_leads"]),
+)

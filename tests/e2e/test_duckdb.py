@@ -54,7 +54,10 @@ def test_demo_script(meltano_installed, tmp_path):
         output = log.read_text(encoding="utf-8")
         table = re.findall(r"^tap_leads\.(\w+) +(\d+) +(\d+) +ok$", output, re.MULTILINE)
         assert sorted(table) == sorted(
-            (stream, str(DEMO_LEADS), str(DEMO_LEADS)) for stream in STREAMS.values()
+            [
+                *((stream, str(DEMO_LEADS), str(DEMO_LEADS)) for stream in STREAMS.values()),
+                ("deleted_leads", "0", "0"),
+            ]
         )
         assert re.search(rf"^total +{5 * DEMO_LEADS} +{5 * DEMO_LEADS}$", output, re.MULTILINE)
         assert "teli_leads done:" in output

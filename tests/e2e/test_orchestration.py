@@ -343,9 +343,6 @@ def test_a_reshard_to_six_emits_only_the_changed_leads(scenario):
         assert all(shard_of(p, name, 6) == k for p, name in accounts)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="deleted_leads (lists as sets) is not on main yet", raises=(KeyError,)
-)
 def test_leads_deleted_before_a_reshard_are_reported_exactly_once(scenario):
     deleted = scenario.expected["deleted"]
     assert len(deleted) == 2
@@ -457,3 +454,21 @@ def test_bad_settings_fail_in_one_line_naming_the_setting(dagster_installed, tmp
     message = f"no meltano.yml in {missing}: set LEADS_ORCH_PROJECT to a Meltano project"
     assert message in project.stderr
     assert "run_shard" not in project.stderr
+
+
+def test_the_code_location_loads_as_dagster_loads_it(dagster_installed, tmp_path):
+    env = {**clean_environ(), "PYTHONPATH": str(REPO), "DAGSTER_HOME": str(tmp_path)}
+    done = subprocess.run(
+        [
+            str(DAGSTER_PYTHON.with_name("dagster")),
+            *("definitions", "validate", "-m", "orchestration.definitions"),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "All code locations passed validation." in done.stderr + done.stdout

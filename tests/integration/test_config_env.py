@@ -167,4 +167,5 @@ def test_discovery_reads_the_environment_too(emulator, tmp_path):
     block = emulator.tap_config(providers=["sela"])["sela"]
     result = run_env({"TAP_LEADS_SELA": json.dumps(block)}, "--discover", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert [s["tap_stream_id"] for s in json.loads(result.stdout)["streams"]] == ["sela_leads"]
+    streams = sorted(s["tap_stream_id"] for s in json.loads(result.stdout)["streams"])
+    assert streams == ["deleted_leads", "sela_leads"]

@@ -42,11 +42,13 @@ def test_a_run_with_nothing_new_still_ends_on_state(emulator, run_tap):
     assert noisy_lines(second.stderr) == []
 
 
-def test_discovery_without_any_provider_lists_all_five_streams(run_tap):
+def test_discovery_without_any_provider_lists_all_five_streams_and_deleted_leads(run_tap):
     run = run_tap({}, None, "--discover")
     assert run.returncode == 0, run.stderr
     catalog = json.loads(run.stdout)
-    assert sorted(s["tap_stream_id"] for s in catalog["streams"]) == sorted(STREAMS.values())
+    assert sorted(s["tap_stream_id"] for s in catalog["streams"]) == sorted(
+        [*STREAMS.values(), "deleted_leads"]
+    )
     assert noisy_lines(run.stderr) == []
 
 

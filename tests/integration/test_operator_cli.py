@@ -221,3 +221,19 @@ def test_test_mode_fails_fast_on_a_refused_port(tmp_path, emulator):
     assert "Check sela.api_url" in result.last_line
     # Before: 8 tries with backoff, 93 s. Generous for a shared machine, far below that.
     assert elapsed < 45, elapsed
+
+
+def test_test_mode_tries_only_the_streams_the_catalog_selects(emulator, run_tap, tmp_path):
+    config = emulator.tap_config(providers=["teli", "sela"], teli={"api_key": "wrong"})
+    catalog = json.loads(run_tap(config, None, "--discover").stdout)
+    for stream in catalog["streams"]:
+        for entry in stream["metadata"]:
+            if entry["breadcrumb"] == []:
+                entry["metadata"]["selected"] = stream["tap_stream_id"] == "sela_leads"
+    (tmp_path / "catalog.json").write_text(json.dumps(catalog))
+
+    run = run_tap(config, None, "--test", "--catalog", str(tmp_path / "catalog.json"))
+
+    assert run.returncode == 0, run.stderr
+    assert info_lines(run.stderr)[-1] == "All 1 stream(s) read their first page: 1 lead(s) emitted."
+    assert {r.provider for r in emulator.requests} == {"sela"}

@@ -1,6 +1,7 @@
 import logging
 
-from tap_leads.records import KeyLedger, RecordShaper
+from tap_leads.records import RecordShaper
+from tap_leads.replication.membership import KeyLedger
 from tap_leads.streams import load_schema
 
 

@@ -87,7 +87,7 @@ def test_good_config_has_no_errors():
 
 def test_only_configured_providers_are_discovered():
     tap = TapLeads(config={"sela": {"api_key": "abc123"}, "autocalls": {"api_key": "1|xyz"}})
-    assert sorted(tap.streams) == ["autocalls_leads", "sela_leads"]
+    assert sorted(tap.streams) == ["autocalls_leads", "deleted_leads", "sela_leads"]
 
 
 def test_secrets_are_marked_secret_in_the_config_schema():

@@ -118,6 +118,8 @@ def test_a_reshard_merges_every_shard_and_gives_each_new_shard_the_result():
         # stale y and z must not win over what other shards wrote.
         f"{prefix}:shard-1-of-2": last,
         f"{prefix}:shard-9-of-9": {"bookmarks": {"a": {"partitions": [entry("z", "3")]}}},
+        # Emptied by an earlier reshard: nothing to merge, nothing to clear again.
+        f"{prefix}:shard-0-of-5": {},
     }
     plan = plan_reshard(states, prefix, 3)
     assert plan.merged == {
