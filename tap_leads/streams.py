@@ -21,7 +21,7 @@ from tap_leads.providers.accounts import parse_shard, resolve
 from tap_leads.providers.spec import AuthContext
 from tap_leads.records import RecordShaper
 from tap_leads.replication.walks import AccountWalk, WalkSettings
-from tap_leads.schemas import ACCOUNT_FIELD, DELETED_AT_FIELD, DELETED_STREAM, load_schema
+from tap_leads.schemas import DELETED_STREAM, load_schema
 from tap_leads.sources import Source, SourceBuilder
 from tap_leads.timestamps import format_timestamp
 
@@ -268,18 +268,13 @@ class LeadsStream(sdk_hooks.StreamShortcuts, Stream):
         """Leads that left the account's list: once in deleted_leads, and as tombstones."""
         if not walk.departed:
             return
-        account = walk.source.account.name
         deleted = self._tap.streams.get(DELETED_STREAM)
-        if deleted is not None and deleted.selected:
-            deleted.report(self.name, account or "", walk.departed)  # type: ignore[attr-defined]
+        if deleted is not None:
+            account = walk.source.account.name or ""
+            deleted.report(self.name, account, walk.departed)  # type: ignore[attr-defined]
         if self.tombstones:
-            key = self.spec.primary_keys[0]
-            whole = "integer" in self.schema["properties"][key].get("type", ())
-            for text, deleted_at in walk.departed:
-                tombstone: dict[str, t.Any] = {key: int(text) if whole else text}
-                if account is not None:
-                    tombstone = {ACCOUNT_FIELD: account, **tombstone}
-                tombstone[DELETED_AT_FIELD] = deleted_at
+            key_types = self.schema["properties"][self.spec.primary_keys[0]].get("type", ())
+            for tombstone in walk.tombstones(whole_keys="integer" in key_types):
                 self._write_record_message(tombstone)
         self.logger.info(
             "%s%s: %d lead(s) left the list since the earlier run; reported in %s.",
@@ -288,10 +283,6 @@ class LeadsStream(sdk_hooks.StreamShortcuts, Stream):
             len(walk.departed),
             DELETED_STREAM,
         )
-
-
-def _no_plan(page: object) -> tuple[int | None, bool]:
-    return None, False
 
 
 @cache

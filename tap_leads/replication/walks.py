@@ -16,7 +16,7 @@ from tap_leads.engine.follow import follow
 from tap_leads.errors import PaginationError
 from tap_leads.replication import bookmarks
 from tap_leads.replication.membership import STATE_KEY, KeyLedger, Membership, fingerprint
-from tap_leads.schemas import ACCOUNT_FIELD
+from tap_leads.schemas import ACCOUNT_FIELD, DELETED_AT_FIELD
 
 if t.TYPE_CHECKING:
     import logging
@@ -111,6 +111,18 @@ class AccountWalk:
             if self.limit_reached():
                 return
         self._settle()
+
+    def tombstones(self, *, whole_keys: bool) -> list[dict[str, t.Any]]:
+        """Each lead that left as its key (after the account in the accounts form) and
+        _sdc_deleted_at, every other field left out."""
+        key, account = self.spec.primary_keys[0], self.source.account.name
+        found = []
+        for text, deleted_at in self.departed:
+            tombstone: dict[str, t.Any] = {} if account is None else {ACCOUNT_FIELD: account}
+            tombstone[key] = int(text) if whole_keys else text
+            tombstone[DELETED_AT_FIELD] = deleted_at
+            found.append(tombstone)
+        return found
 
     # ----- pages --------------------------------------------------------------
 

@@ -189,3 +189,18 @@ def test_merged_shard_states_let_shards_of_another_n_report_each_deletion_once(r
         assert sorted(reported) == sorted(expected)
         # Merged again, the next unsharded run has nothing left to report.
         assert deleted(ok(run_tap(config, merge_states(later)))) == []
+
+
+def test_the_states_of_a_run_with_many_accounts_stay_within_4x_the_final_one(run_tap):
+    names = {f"client-{n:03d}": 6 for n in range(200)}
+    with LeadsEmulator(leads_per_provider=5, seed=4, accounts={"autocalls": names}) as emu:
+        config = emu.accounts_config(["autocalls"])
+        state = None
+        for _ in range(2):
+            run = ok(run_tap(config, state))
+            sizes = [len(json.dumps(s, separators=(",", ":"))) for s in run.states]
+            assert sum(sizes) <= 4 * sizes[-1]
+            state = run.final_state
+        partitions = state["bookmarks"]["autocalls_leads"]["partitions"]
+        assert len(partitions) == 200
+        assert all(p["membership"]["count"] == 6 for p in partitions)
