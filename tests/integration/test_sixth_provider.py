@@ -52,8 +52,9 @@ def test_the_sixth_provider_is_read_with_its_own_auth(orbit, tmp_path):
         assert request.status == 200
         assert request.headers["authorization"] == f"Orbit key={credentials['api_key']}"
         assert request.headers["x-orbit-workspace"] == "ws-7a1"
-    [schema] = [m for m in messages if m["type"] == "SCHEMA"]
-    assert schema["key_properties"] == ["lead_id"]
+    schemas = {m["stream"]: m for m in messages if m["type"] == "SCHEMA"}
+    assert sorted(schemas) == ["deleted_leads", "orbit_leads"]
+    assert schemas["orbit_leads"]["key_properties"] == ["lead_id"]
     bookmark = messages[-1]["value"]["bookmarks"]["orbit_leads"]["replication_key_value"]
     newest = max(lead["modified"] for lead in orbit.leads("orbit"))
     assert datetime.fromisoformat(bookmark) == datetime.fromisoformat(newest)
