@@ -97,6 +97,29 @@ def quiet_sdk_notes(loggers: t.Iterable[logging.Logger]) -> None:
             logger.addFilter(_QuietSdkNotes())
 
 
+def memoize_context_states(manager: t.Any) -> None:
+    """Looks each partition's state up once, on the stream's StreamStateManager (private).
+
+    The SDK finds a partition's state by going through the state's list of partitions,
+    several times per partition synced: with thousands of accounts that is quadratic.
+    The dict it returns is the live one inside the tap's state, so it can be kept.
+    """
+    if getattr(manager, "_memoized", False):
+        return
+    lookup = manager.get_context_state
+    states: dict[tuple | None, dict] = {}
+
+    def get_context_state(context: t.Any) -> dict:
+        key = tuple(sorted(context.items())) if context else None
+        state = states.get(key)
+        if state is None:
+            state = states[key] = lookup(context)
+        return state
+
+    manager.get_context_state = get_context_state
+    manager._memoized = True
+
+
 class StreamShortcuts:
     """Per-record SDK bookkeeping the lead streams do not need, skipped.
 
@@ -127,6 +150,14 @@ class StreamShortcuts:
                 if mapped is not None:
                     writer.write_record(stream_map.stream_alias, mapped, extracted_at)
         self.state_manager.is_flushed = False
+
+    @property
+    def state_manager(self: t.Any) -> t.Any:
+        """Stream.state_manager, its partition look-ups memoized (memoize_context_states)."""
+        manager = super().state_manager  # type: ignore[misc]
+        if not getattr(manager, "_memoized", False):
+            memoize_context_states(manager)
+        return manager
 
     @cached_property
     def everything_selected(self: t.Any) -> bool:

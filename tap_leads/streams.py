@@ -172,16 +172,6 @@ class LeadsStream(sdk_hooks.StreamShortcuts, Stream):
     def _source(self, context: Context | None) -> Source | None:
         return self._by_context.get(_context_key(context))
 
-    def get_context_state(self, context: Context | None) -> dict:
-        """The partition's state, looked up once: the SDK finds a partition's state by
-        going through the list of partitions, which grows with the accounts."""
-        key = _context_key(context)
-        states = self.__dict__.setdefault("_context_states", {})
-        state = states.get(key)
-        if state is None:
-            state = states[key] = super().get_context_state(context)
-        return state
-
     @property
     def fetcher(self) -> PageFetcher:
         """The single block's fetcher (the first source's), for tools and tests."""

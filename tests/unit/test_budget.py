@@ -171,3 +171,36 @@ def test_many_small_lanes_keep_the_budget_busy():
     first_answer = min(seen.ended for seen in server.seen)
     last_start = max(seen.started for seen in server.seen)
     assert mean_in_flight(server, first_answer, last_start) >= 0.7 * 6
+
+
+class CountingEnvelope(TotalPagesEnvelope):
+    """Counts how often a body is read."""
+
+    reads = 0
+
+    def unwrap(self, body):
+        type(self).reads += 1
+        return super().unwrap(body)
+
+
+def test_each_page_is_read_once_from_fetch_to_walk():
+    pages = 12
+
+    def respond(seen):
+        return Answer(teli_page("a", int(seen.query["page"]), pages))
+
+    with ScriptedServer(respond) as server:
+        page_fetcher = fetcher(server.url, "a", 4)
+        page_fetcher.envelope = CountingEnvelope(page_fetcher.label, 2)
+        scheduler = Scheduler(budget=4)
+        lane = scheduler.lane("a", page_fetcher.fetch, page_fetcher.window)
+        scheduler.start()
+        try:
+            walked = [p.number for p in follow(lane.take, "a", page_fetcher.pin_next_url)]
+        finally:
+            scheduler.cancel()
+            page_fetcher.close()
+    assert walked == list(range(1, pages + 1))
+    assert len(server.seen) == pages
+    # One reading per page: in the worker that fetched it, never again downstream.
+    assert CountingEnvelope.reads == pages

@@ -10,6 +10,7 @@ from pathlib import Path
 import singer_sdk
 from singer_sdk import Stream, Tap
 from singer_sdk.helpers import _state
+from singer_sdk.streams._state import StreamStateManager
 
 from tap_leads import sdk_hooks
 from tap_leads.tap import TapLeads
@@ -97,3 +98,39 @@ def test_the_config_the_tap_reads_is_still_the_private_dict_replace_config_sets(
     assert isinstance(tap._config, dict)
     sdk_hooks.replace_config(tap, {"teli": {"api_key": "k2", "org_id": "o"}})
     assert tap.config == {"teli": {"api_key": "k2", "org_id": "o"}}
+
+
+def test_the_state_manager_the_memo_wraps_is_still_there():
+    assert isinstance(inspect.getattr_static(Stream, "state_manager"), property)
+    assert parameters(StreamStateManager.get_context_state) == ["self", "context"]
+
+
+def test_partition_states_are_looked_up_once_and_stay_the_live_dicts():
+    tap_state: dict = {"bookmarks": {}}
+    manager = StreamStateManager(
+        tap_name="tap-leads",
+        stream_name="autocalls_leads",
+        tap_state=tap_state,
+        state_partitioning_keys=None,
+        is_sorted=False,
+        check_sorted=False,
+    )
+    lookups = []
+    original = manager.get_context_state
+
+    def counted(context):
+        lookups.append(context)
+        return original(context)
+
+    manager.get_context_state = counted
+    sdk_hooks.memoize_context_states(manager)
+    sdk_hooks.memoize_context_states(manager)  # once is enough
+    first = manager.get_context_state({"account": "a"})
+    first["replication_key_value"] = "2026-01-01"
+    again = manager.get_context_state({"account": "a"})
+    other = manager.get_context_state({"account": "b"})
+    assert again is first
+    assert other is not first
+    assert lookups == [{"account": "a"}, {"account": "b"}]
+    partitions = tap_state["bookmarks"]["autocalls_leads"]["partitions"]
+    assert {"context": {"account": "a"}, "replication_key_value": "2026-01-01"} in partitions
