@@ -26,7 +26,7 @@ from tests.doc_commands import (
     meltano_problems,
     tap_leads_problem,
 )
-from tests.e2e.conftest import MELTANO, TAP, meltano_environ
+from tests.e2e.conftest import MELTANO, TAP, clean_environ, meltano_environ
 
 pytestmark = pytest.mark.e2e
 
@@ -257,3 +257,17 @@ def test_meltano_lists_no_accounts_setting_as_required(project):
     required = listing.split("Required:", 1)[1].split("\n\n", 1)[0]
     assert "teli.api_key" in required
     assert "accounts" not in required
+
+
+def test_the_extractor_installs_from_a_clone_as_the_readme_says(tmp_path):
+    """add, _pip_url and install as the README quotes them, in a project of its own (its
+    plugins install under tmp_path, never into this repository's .meltano)."""
+    env = {**clean_environ(), "MELTANO_SYS_DIR_ROOT": str(tmp_path / "system")}
+    meltano("init", "project", "--no_usage_stats", cwd=tmp_path, env=env)
+    root = tmp_path / "project"
+    for prefix in (("add",), ("config", "set", "tap-leads", "_pip_url"), ("install",)):
+        [command] = [c for c in of("meltano") if c.args[: len(prefix)] == prefix]
+        meltano(*local(command.args), cwd=root, env=env)
+    version = meltano("invoke", "tap-leads", "--version", cwd=root, env=env)
+    assert "tap-leads v" in version.stdout
+    assert (tmp_path / "system" / "extractors" / "tap-leads").is_dir()
