@@ -1,9 +1,10 @@
 """Regenerate the README's settings tables from `tap-leads --about --format markdown`.
 
-The about output has one table; it is split in two: the tap's own settings (README.md), and
-the settings every Singer SDK tap has (stream maps, flattening, batches, …; docs/sdk-settings.md).
-A setting that every provider has, worded alike but for the provider's name, is one
-`<provider>.…` row.
+The about output has one table; it is split in two: the tap's own settings (docs/settings.md),
+and the settings every Singer SDK tap has (stream maps, flattening, batches, …;
+docs/sdk-settings.md). A setting that every provider has, worded alike but for the provider's
+name, is one `<provider>.…` row. README.md holds a compact form of the tap's table: one row per
+provider block, naming the block's own settings.
 
 Run with --check to fail when the README is out of date.
 """
@@ -22,6 +23,7 @@ sys.path.insert(0, str(ROOT))
 from tap_leads.config.schema import CONFIG_SCHEMA  # noqa: E402
 
 README = ROOT / "README.md"
+SETTINGS_DOC = ROOT / "docs" / "settings.md"
 SDK_DOC = ROOT / "docs" / "sdk-settings.md"
 #: "<provider>" stands for a provider's key, "<Provider>" for its name.
 KEY, LABEL = "<provider>", "<Provider>"
@@ -47,6 +49,31 @@ def settings_tables() -> tuple[str, str]:
     ours = [row for row in rows if _top_level(row) in own]
     sdk = [row for row in rows if _top_level(row) not in own]
     return "\n".join(header + collapse(ours)), "\n".join(header + sdk)
+
+
+def compact(table: str) -> str:
+    """One row per provider block, its own settings named in the description."""
+    lines = table.splitlines()
+    header, rows = lines[:2], lines[2:]
+    names: dict[str, list[str]] = {
+        cells[0]: []
+        for cells in map(_cells, rows)
+        if "." not in cells[0] and cells[3].endswith(f"extract {cells[0]}_leads.")
+    }
+    kept = []
+    for row in rows:
+        name = _cells(row)[0]
+        if "." in name and name.split(".", 1)[0] in names:
+            names[name.split(".", 1)[0]].append(f"`{name.split('.', 1)[1]}`")
+        else:
+            kept.append(row)
+    out = []
+    for row in kept:
+        cells = _cells(row)
+        if cells[0] in names:
+            cells[3] += f" Settings: {', '.join(names[cells[0]])}."
+        out.append(f"| {' | '.join(cells)} |" if cells[0] in names else row)
+    return "\n".join(header + out)
 
 
 def collapse(rows: list[str]) -> list[str]:
@@ -94,7 +121,11 @@ def render(text: str, markers: tuple[str, str], table: str) -> str:
 def main() -> int:
     tap_table, sdk_table = settings_tables()
     stale = []
-    for path, markers, table in ((README, TAP_TABLE, tap_table), (SDK_DOC, SDK_TABLE, sdk_table)):
+    for path, markers, table in (
+        (README, TAP_TABLE, compact(tap_table)),
+        (SETTINGS_DOC, TAP_TABLE, tap_table),
+        (SDK_DOC, SDK_TABLE, sdk_table),
+    ):
         current = path.read_text(encoding="utf-8")
         wanted = render(current, markers, table)
         if current == wanted:

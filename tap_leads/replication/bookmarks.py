@@ -80,8 +80,11 @@ class ListWatch:
     def movement(self) -> str | None:
         """What moved, in words, or None when the walk saw a still list."""
         signs = []
-        if len(set(self.totals)) > 1:
-            signs.append(f"its announced total went from {self.totals[0]} to {self.totals[-1]}")
+        # Pages fetched ahead may be served out of page order, so a page read later can
+        # carry an older total: name the totals in the order they first appeared.
+        seen = list(dict.fromkeys(self.totals))
+        if len(seen) > 1:
+            signs.append(f"its announced total went from {seen[0]} to {seen[-1]}")
         if self.repeats:
             signs.append(f"{self.repeats} lead(s) appeared on two pages")
         if self.totals and self.distinct != self.totals[-1]:
