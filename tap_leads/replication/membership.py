@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import itertools
 import json
 import re
 import typing as t
@@ -73,47 +74,73 @@ def _read_varint(data: bytes, position: int) -> tuple[int, int]:
 def _rice(values: list[int]) -> bytes:
     """Sorted wide numbers as Rice-coded gaps: the gap's low k bits as they are, its high
     bits in unary. Random ids leave little else to compress; this spends ~2 bits per id
-    over their information, where a length byte and whole bytes spend ~12."""
+    over their information, where a length byte and whole bytes spend ~12.
+
+    The bits are turned into bytes a chunk at a time (left-padded to whole bytes, as one
+    big number would be), so no bit string of every id is held at once."""
     first = values[0] if values else 0
-    gaps, previous = [], first
-    for value in values[1:]:
-        gaps.append(value - previous)
-        previous = value
-    k = max(((previous - first) // max(len(gaps), 1)).bit_length() - 1, 0)
+    last = values[-1] if values else 0
+    count = max(len(values) - 1, 0)
+    k = max(((last - first) // max(count, 1)).bit_length() - 1, 0)
     mask = (1 << k) - 1
-    bits = "".join(
-        "1" * (gap >> k) + "0" + format(gap & mask, f"0{k}b")[-k:] if k else "1" * gap + "0"
-        for gap in gaps
-    )
+    length = sum((b - a) >> k for a, b in itertools.pairwise(values)) + count * (1 + k)
     head = bytearray()
     _varint(len(values), head)
     _varint(first, head)
     _varint(k, head)
-    _varint(len(gaps), head)
-    _varint(len(bits), head)
-    return bytes(head) + (int(bits, 2).to_bytes((len(bits) + 7) // 8, "big") if bits else b"")
+    _varint(count, head)
+    _varint(length, head)
+    pending = ["0" * (-length % 8)]
+    size = len(pending[0])
+    for a, b in itertools.pairwise(values):
+        gap = b - a
+        piece = "1" * (gap >> k) + "0" + (format(gap & mask, f"0{k}b") if k else "")
+        pending.append(piece)
+        size += len(piece)
+        if size >= _CHUNK_BITS:
+            text = "".join(pending)
+            cut = size - size % 8
+            head += int(text[:cut], 2).to_bytes(cut // 8, "big")
+            pending, size = [text[cut:]], size - cut
+    text = "".join(pending)
+    if text:
+        head += int(text, 2).to_bytes(len(text) // 8, "big")
+    return bytes(head)
 
 
-def _unrice(data: bytes) -> list[int]:
+_CHUNK_BITS = 1 << 16
+
+
+def _unrice(data: bytes) -> t.Iterator[int]:
+    """The numbers of _rice, one at a time, reading its bits a chunk at a time."""
     total, position = _read_varint(data, 0)
     if not total:
-        return []
+        return
     value, position = _read_varint(data, position)
     k, position = _read_varint(data, position)
     count, position = _read_varint(data, position)
     length, position = _read_varint(data, position)
-    bits = format(int.from_bytes(data[position:], "big"), f"0{length}b") if length else ""
-    values, at = [value], 0
+    yield value
+    view = memoryview(data)[position:]
+    bits, at, taken, skip = "", 0, 0, -length % 8
+    step = _CHUNK_BITS // 8
     for _ in range(count):
-        stop = bits.index("0", at)
+        stop = bits.find("0", at)
+        while stop < 0 or stop + 1 + k > len(bits):
+            part = view[taken : taken + step]
+            if not part:
+                raise ValueError("unreadable membership: its bits end early")
+            taken += len(part)
+            bits = bits[at:] + format(int.from_bytes(part, "big"), f"0{len(part) * 8}b")
+            at, skip = skip, 0
+            stop = bits.find("0", at)
         gap = (stop - at) << k
         at = stop + 1
         if k:
             gap |= int(bits[at : at + k], 2)
             at += k
         value += gap
-        values.append(value)
-    return values
+        yield value
 
 
 def _is_count(text: str) -> bool:
@@ -132,14 +159,20 @@ def _numbering(texts: set[str]) -> tuple[str, t.Callable[[str], int]] | None:
     widths = {len(text) for text in texts}
     if len(widths) == 1 and all(_HEX.issuperset(text) for text in texts):
         return f"h1:{widths.pop()}:", lambda text: int(text, 16)
-    pairs = [_PAIR.fullmatch(text) for text in texts]
-    if all(pairs):
-        shapes = {(m[2], len(m[3])) for m in pairs if m is not None}
-        if len(shapes) == 1:
-            separator, width = shapes.pop()
-            scale = 10**width
-            return f"d1:{separator}:{width}:", lambda text: _pair_number(text, separator, scale)
-    return None
+    shape: tuple[str, int] | None = None
+    for text in texts:  # one match at a time: no list of match objects per key
+        match = _PAIR.fullmatch(text)
+        if match is None:
+            return None
+        if shape is None:
+            shape = (match[2], len(match[3]))
+        elif shape != (match[2], len(match[3])):
+            return None
+    if shape is None:
+        return None
+    separator, width = shape
+    scale = 10**width
+    return f"d1:{separator}:{width}:", lambda text: _pair_number(text, separator, scale)
 
 
 def _pair_number(text: str, separator: str, scale: int) -> int:
@@ -162,7 +195,7 @@ def _unnumber(header: str) -> t.Callable[[int], str]:
 
 def encode(keys: t.Iterable[str]) -> str:
     """Keys (as text) in the compact form kept in the state."""
-    texts = set(keys)
+    texts = keys if isinstance(keys, (set, frozenset)) else set(keys)  # no second copy
     out = bytearray()
     numbering = _numbering(texts) if texts else ("i1:", int)
     if numbering is not None:
@@ -188,7 +221,25 @@ def encode(keys: t.Iterable[str]) -> str:
             _varint(len(raw) - shared, out)
             out += raw[shared:]
             before = raw
-    return header + base64.b85encode(zlib.compress(bytes(out), 9)).decode("ascii")
+    return header + _b85encode(zlib.compress(bytes(out), 9))
+
+
+#: base85 turns each 4 bytes into 5 characters on their own, so whole 4-byte chunks
+#: encode (and whole 5-character chunks decode) apart; chunking bounds the memory the
+#: base64 module's per-word lists take.
+_B85_BYTES = 1 << 16
+
+
+def _b85encode(data: bytes) -> str:
+    step = _B85_BYTES
+    return "".join(
+        base64.b85encode(data[at : at + step]).decode("ascii") for at in range(0, len(data), step)
+    )
+
+
+def _b85decode(text: str) -> bytes:
+    step = _B85_BYTES // 4 * 5
+    return b"".join(base64.b85decode(text[at : at + step]) for at in range(0, len(text), step))
 
 
 def decode(text: str) -> set[str]:
@@ -196,7 +247,7 @@ def decode(text: str) -> set[str]:
     header, _, body = text.rpartition(":")
     header += ":"
     try:
-        data = zlib.decompress(base64.b85decode(body))
+        data = zlib.decompress(_b85decode(body))
     except (ValueError, zlib.error) as exc:
         raise ValueError(f"unreadable membership: {exc}") from None
     keys: set[str] = set()
