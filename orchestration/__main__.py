@@ -4,7 +4,8 @@
     python -m orchestration retry RUN_ID       # only the shards that failed in RUN_ID
 
 Both use the Dagster instance in DAGSTER_HOME (default: .dagster in the current directory)
-and print one JSON line: the run id, whether it succeeded and the shards that failed.
+and print one JSON line: the run id, whether it succeeded, the steps that failed and, for
+each, why (the shard's own error lines); each failed step's reason also goes to stderr.
 Exit 0 when the run succeeded, 1 otherwise.
 """
 
@@ -17,6 +18,7 @@ import sys
 from pathlib import Path
 
 from dagster import (
+    DagsterEvent,
     DagsterInstance,
     DagsterRunStatus,
     ReexecutionOptions,
@@ -25,6 +27,16 @@ from dagster import (
 )
 
 from orchestration.definitions import tap_leads_shards
+
+
+def why_failed(event: DagsterEvent) -> str:
+    """A failed step's own message: the shard's error lines, or the exception's."""
+    data = event.step_failure_data
+    if data.user_failure_data is not None and data.user_failure_data.description:
+        return data.user_failure_data.description
+    if data.error is not None:
+        return data.error.message.strip()
+    return "(no message)"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -62,8 +74,15 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         options = ReexecutionOptions.from_failure(args.run_id, instance)
         result = execute_job(job, instance=instance, reexecution_options=options)
-    failed = sorted(event.step_key for event in result.get_step_failure_events() if event.step_key)
-    print(json.dumps({"run_id": result.run_id, "success": result.success, "failed": failed}))
+    errors = {
+        event.step_key: why_failed(event)
+        for event in result.get_step_failure_events()
+        if event.step_key
+    }
+    for step_key, why in sorted(errors.items()):
+        print(f"orchestration: {step_key} failed: {why}", file=sys.stderr)
+    outcome = {"run_id": result.run_id, "success": result.success, "failed": sorted(errors)}
+    print(json.dumps({**outcome, "errors": dict(sorted(errors.items()))}))
     return 0 if result.success else 1
 
 

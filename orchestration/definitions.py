@@ -3,9 +3,10 @@
     dagster dev -m orchestration.definitions           # the UI, from the repository root
     python -m orchestration run --shards 4             # one run from the command line
 
-The job `tap_leads_shards` first merges every shard's Meltano state and gives each shard
-of this run the merged state (`merge_shard_states`), then runs one step per shard K of N
-(`run_shard`):
+The job `tap_leads_shards` first merges every shard's Meltano state, gives each shard of
+this run the merged state and has the loader create its tables alone, since N loaders
+creating the same tables at once race (`merge_shard_states`, `loader_tables`), then runs
+one step per shard K of N (`run_shard`):
 `meltano run --state-id-suffix shard-K-of-N tap-leads <target>` with TAP_LEADS_SHARD=K/N.
 The steps run in parallel under the multiprocess executor, at most `max_concurrent` at a
 time. A failed shard fails its own step only; the other shards commit their state, and a
@@ -51,6 +52,7 @@ from dagster import (
     op,
 )
 
+from orchestration.loader_tables import LoaderTables
 from orchestration.meltano_state import MeltanoState, accounts_in, shard_suffix
 from orchestration.shard_run import ShardRun
 
@@ -125,14 +127,32 @@ class MeltanoShards(ConfigurableResource):
 @op(
     out=DynamicOut(int),
     description="Merge every shard's state, give each shard of this run the merged state, "
-    "then hand out one output per shard K of N.",
+    "create the loader's tables, then hand out one output per shard K of N.",
 )
 def merge_shard_states(context: OpExecutionContext, meltano: MeltanoShards):  # noqa: ANN201
     count = meltano.shards
     problem = meltano.problem()
     if problem is not None:
         raise Failure(problem)
+    # First a single Meltano process: it brings a new system database up to date, which
+    # two Meltano processes starting together on it would race to do.
     plan = meltano.state().reshard(count)
+    tables = LoaderTables(
+        meltano=meltano.meltano,
+        project=Path(meltano.project),
+        environment=meltano.environment,
+        target=meltano.target,
+        log=meltano.run_dir() / "tables" / f"{context.run_id}.log",
+        env={**os.environ, **meltano.sys_dir_env(meltano.run_dir() / "tables")},
+    )
+    made = tables.execute()
+    if made.returncode != 0:
+        raise Failure(
+            f"{meltano.target} could not create its tables (exit {made.returncode}): "
+            f"{made.summary}",
+            metadata={"log": MetadataValue.path(str(tables.log))},
+        )
+    context.log.info(f"{meltano.target} tables in place ({made.seconds:.1f} s)")
     context.log.info(
         f"merged {accounts_in(plan.merged)} account entries for {count} shard(s); "
         f"cleared {len(plan.clears)} other shard state(s)"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import subprocess
 import time
@@ -13,6 +14,8 @@ from pathlib import Path
 
 EXTRACTOR = "tap-leads"
 TAIL_LINES = 20
+# The end of the log searched for the lines that say why a shard failed.
+SCANNED_LINES = 400
 
 
 @dataclass
@@ -20,14 +23,39 @@ class Outcome:
     returncode: int
     seconds: float
     tail: list[str]
+    #: The tap's, the target's and Meltano's own error lines, oldest first.
+    errors: list[str] = field(default_factory=list)
 
     @property
     def summary(self) -> str:
-        """The line that says why, when the tap or Meltano wrote one."""
-        for line in reversed(self.tail):
-            if "failed" in line or "error" in line.lower():
-                return line.strip()[-500:]
-        return self.tail[-1].strip()[-500:] if self.tail else "(no output)"
+        """Why the shard failed, in the words of the plugin and of Meltano that said so."""
+        found = self.errors or [line for line in self.tail[-1:] if line.strip()]
+        return " | ".join(line[-500:] for line in found) or "(no output)"
+
+
+# A Meltano log line: `<timestamp> [<level>] <name> <message>`.
+LOG_LINE = re.compile(r"^\S+\s+\[(?P<level>[a-z]+)\s*\]\s+(?P<name>\S+)\s+(?P<message>.*)$")
+SAYS_WHY = re.compile(r"fail|error|exception|critical|traceback|timed? ?out", re.IGNORECASE)
+# Meltano's closing line says nothing of the cause.
+NO_CAUSE = ("Block run completed",)
+PLUGIN_ERRORS = 3
+
+
+def error_lines(lines: list[str]) -> list[str]:
+    """The plugins' last few lines that give a cause, then Meltano's error lines."""
+    plugins: list[str] = []
+    meltano: list[str] = []
+    for line in lines:
+        match = LOG_LINE.match(line.strip())
+        if match is None:
+            continue
+        name, message = match["name"], match["message"].strip()
+        if name == "meltano":
+            if match["level"] in {"error", "critical"} and message not in NO_CAUSE:
+                meltano.append(f"meltano: {message}")
+        elif SAYS_WHY.search(message):
+            plugins.append(f"{name}: {message}")
+    return [*plugins[-PLUGIN_ERRORS:], *meltano[-PLUGIN_ERRORS:]]
 
 
 @dataclass
@@ -78,6 +106,8 @@ class ShardRun:
                     os.killpg(process.pid, signal.SIGTERM)
                 process.wait()
                 raise
+        seconds = time.monotonic() - started
         with self.log.open(encoding="utf-8", errors="replace") as lines:
-            tail = list(deque(lines, maxlen=TAIL_LINES))
-        return Outcome(returncode, time.monotonic() - started, [line.rstrip() for line in tail])
+            tail = [line.rstrip() for line in deque(lines, maxlen=SCANNED_LINES)]
+        errors = error_lines(tail) if returncode != 0 else []
+        return Outcome(returncode, seconds, tail[-TAIL_LINES:], errors)

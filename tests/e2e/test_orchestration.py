@@ -44,6 +44,8 @@ class Run:
     emitted: dict[str, set[tuple[str, ...]]] = field(default_factory=dict)
     #: (provider, account) of every request the run made to the emulator.
     requested: list[tuple[str, str]] = field(default_factory=list)
+    #: What `python -m orchestration` wrote, stdout and stderr.
+    log_text: str = ""
 
 
 @dataclass
@@ -128,11 +130,12 @@ class Pipeline:
                 env=self.env,
                 timeout=RUN_TIMEOUT,
             )
-        lines = [line for line in log.read_text().splitlines() if line.startswith('{"run_id"')]
+        text = log.read_text()
+        lines = [line for line in text.splitlines() if line.startswith('{"run_id"')]
         assert lines, f"no outcome line; last lines of {log}:\n{done.tail()}"
         outcome = json.loads(lines[-1])
         assert (done.returncode == 0) is outcome["success"], done.tail()
-        run = Run(outcome, done.seconds)
+        run = Run(outcome, done.seconds, log_text=text)
         run.requested = [
             (r.provider, r.account)
             for r in self.emu.requests[first_request:]
@@ -230,6 +233,11 @@ def step(index: int, count: int) -> str:
 BROKEN = "ac-042"
 
 
+def succeeded(run: Run) -> None:
+    """Stop the scenario at a run that failed, with each failed shard's own error lines."""
+    assert run.outcome["success"], f"the run failed: {run.outcome['errors']}"
+
+
 @pytest.fixture(scope="module")
 def scenario(dagster_installed, postgres, tmp_path_factory):  # noqa: F811 - the fixture
     with psycopg.connect(host=postgres, dbname="postgres", user="postgres") as conn:
@@ -243,6 +251,7 @@ def scenario(dagster_installed, postgres, tmp_path_factory):  # noqa: F811 - the
         started = time.monotonic()
 
         s.runs["first"] = run("run", "--shards", "4")
+        succeeded(s.runs["first"])
         s.expected["first"] = everything(emu)
         s.requests = {f"{r.provider}/{r.account}": 0 for r in emu.requests if r.provider in STREAMS}
         for r in emu.requests:
@@ -256,6 +265,7 @@ def scenario(dagster_installed, postgres, tmp_path_factory):  # noqa: F811 - the
             "teli": touch(emu, "teli", ["te-007", "te-070"]),
         }
         s.runs["second"] = run("run", "--shards", "4")
+        succeeded(s.runs["second"])
         s.expected["second"] = due(emu, run.states()["shards"])
 
         s.expected["reshard changed"] = {
@@ -265,6 +275,7 @@ def scenario(dagster_installed, postgres, tmp_path_factory):  # noqa: F811 - the
         deleted = emu.delete_leads("autocalls", account="ac-010", n=2, start=0)
         s.expected["deleted"] = {("autocalls_leads", "ac-010", str(key)) for key in deleted}
         s.runs["reshard"] = run("run", "--shards", "6")
+        succeeded(s.runs["reshard"])
         found = run.states()
         s.expected["reshard"] = due(emu, found["shards"])
         s.states["old ids after reshard"] = found["shard-0-of-4"]
@@ -278,6 +289,7 @@ def scenario(dagster_installed, postgres, tmp_path_factory):  # noqa: F811 - the
         s.states.update({f"broken {k}": found[f"shard-{k}-of-6"] for k in range(6)})
         run.configure()
         s.runs["retry"] = run("retry", s.runs["broken"].outcome["run_id"])
+        succeeded(s.runs["retry"])
         s.states["retried"] = run.states()[f"shard-{shard_of('autocalls', BROKEN, 6)}-of-6"]
         print(f"\norchestration scenario: {time.monotonic() - started:.1f} s")
         with psycopg.connect(host=postgres, dbname=DATABASE, user="postgres") as conn:
@@ -357,6 +369,16 @@ def test_a_broken_shard_fails_alone_and_its_retry_completes_the_data(scenario):
     broken = scenario.runs["broken"]
     assert not broken.outcome["success"]
     assert broken.outcome["failed"] == [step(broken_shard, 6)]
+    # The outcome says why, in the tap's and Meltano's words, with no secret.
+    (why,) = broken.outcome["errors"].values()
+    assert why.startswith(f"shard {broken_shard}/6 failed (exit 1): tap-leads: ")
+    assert (
+        f"Autocalls account {BROKEN} rejected the credentials (HTTP 401: Unauthenticated.). "
+        f"Check autocalls.accounts[{BROKEN}].api_key."
+    ) in why
+    assert why.endswith(" | meltano: Extractor failed")
+    assert "revoked-key" not in why
+    assert f"orchestration: {step(broken_shard, 6)} failed: {why}" in broken.log_text
     changed = scenario.expected["broken changed"]
     fixed_lead = next(pair for pair in changed if pair[0] == BROKEN)
     assert fixed_lead not in broken.emitted["autocalls"]
