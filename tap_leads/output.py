@@ -149,3 +149,23 @@ def _hold_stop_signals() -> set[signal.Signals] | None:
 def _release_stop_signals(held: set[signal.Signals] | None) -> None:
     if held is not None:
         signal.pthread_sigmask(signal.SIG_SETMASK, held)
+
+
+class StatePacer:
+    """Which lead streams' ends write a STATE, when every STATE holds every account's membership.
+
+    A STATE at each of N streams' ends would write the whole state N+1 times in a run
+    (the SDK first repeats the input state). Writing only at the end of the stream that
+    completes the first half of the run and at the last one keeps every STATE of a run
+    together within about 3x the final one; a run that stops still ends on a final STATE.
+    """
+
+    def __init__(self, names: list[str]) -> None:
+        n = len(names)
+        self._writes = {
+            name for i, name in enumerate(names) if i == n - 1 or (i + 1) * 2 // n > i * 2 // n
+        }
+
+    def allows(self, name: str) -> bool:
+        """Whether the end of this stream writes a STATE."""
+        return name in self._writes

@@ -127,6 +127,30 @@ class StreamShortcuts:
     knows (the extraction time, the greatest value) lives on the stream's `walk`.
     """
 
+    #: Set while the SDK finalises the stream's bookmark at the stream's end.
+    _finalizing = False
+
+    def finalize_state_progress_markers(self: t.Any, state: dict | None = None) -> None:
+        """Stream.finalize_state_progress_markers, marking the write that ends the stream."""
+        self._finalizing = True
+        try:
+            super().finalize_state_progress_markers(state)  # type: ignore[misc]
+        finally:
+            self._finalizing = False
+
+    def _write_state_message(self: t.Any) -> None:
+        """Replaces Stream._write_state_message while the tap paces its STATEs.
+
+        The SDK writes the whole state when a stream's records end and again when its
+        bookmark is finalised; with every account's membership in it, the tap's pacer
+        lets only the finalising write of some streams through (the run's last STATE
+        is written by the tap in any case).
+        """
+        pacer = self._tap.state_pacer
+        if pacer is not None and not (self._finalizing and pacer.allows(self.name)):
+            return
+        super()._write_state_message()  # type: ignore[misc]
+
     def _write_record_message(self: t.Any, record: dict) -> None:
         """Replaces Stream._write_record_message when nothing is deselected.
 

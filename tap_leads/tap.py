@@ -26,7 +26,7 @@ from tap_leads.config.types import read_text_values
 from tap_leads.deleted_leads import DeletedLeadsStream
 from tap_leads.engine.scheduler import Scheduler
 from tap_leads.errors import TapLeadsError
-from tap_leads.output import BufferedMsgSpecWriter, OutputClosed
+from tap_leads.output import BufferedMsgSpecWriter, OutputClosed, StatePacer
 from tap_leads.progress import RunCounts
 from tap_leads.providers import PROVIDERS
 from tap_leads.streams import stream_class
@@ -54,6 +54,8 @@ class TapLeads(Tap):
     message_writer_class = BufferedMsgSpecWriter
     #: Set for --discover, which may list the streams before any provider is configured.
     _listing_only: t.ClassVar[bool] = False
+    #: Which streams' ends write a STATE, when each STATE holds the lists' membership.
+    state_pacer: StatePacer | None = None
 
     #: --test: each selected stream and account reads its first page, and no more.
     first_page_only = False
@@ -136,6 +138,8 @@ class TapLeads(Tap):
         leads = [s for s in self.streams.values() if not isinstance(s, DeletedLeadsStream)]
         streams = [s for s in leads if s.selected]
         shard_state.keep_own_entries(self.state, self.config, {s.name: s.provider for s in leads})
+        if self.run_settings.detect_deletes:
+            self.state_pacer = StatePacer([s.name for s in streams])
         try:
             # Planning lists Teli partners' organisations: a signal may come already.
             for stream in streams:

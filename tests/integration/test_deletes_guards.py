@@ -13,7 +13,7 @@ import pytest
 from emulator import LeadsEmulator
 from orchestration.state_merge import merge_states
 from tap_leads.providers.accounts import shard_of
-from tests.conftest import FAST, STREAMS, parse_messages
+from tests.conftest import FAST, STREAMS, parse_messages, primary_key
 from tests.integration.test_lifecycle import read_until_records, start_tap
 
 PROVIDERS = list(STREAMS)
@@ -204,3 +204,24 @@ def test_the_states_of_a_run_with_many_accounts_stay_within_4x_the_final_one(run
         partitions = state["bookmarks"]["autocalls_leads"]["partitions"]
         assert len(partitions) == 200
         assert all(p["membership"]["count"] == 6 for p in partitions)
+
+
+def test_the_states_of_a_run_of_every_provider_stay_within_4x_the_final_one(run_tap):
+    # Each STATE holds every provider's membership: one per stream end would be 6x here.
+    with LeadsEmulator(leads_per_provider=400, seed=5) as emu:
+        config = emu.tap_config(PROVIDERS)
+        first = ok(run_tap(config))
+        added = {p: {lead[primary_key(p)] for lead in emu.add(p, 2)} for p in PROVIDERS}
+        second = ok(run_tap(config, first.final_state))
+        for provider in PROVIDERS:
+            emitted = {r[primary_key(provider)] for r in second.records(STREAMS[provider])}
+            assert added[provider] <= emitted
+        for run in (first, second):
+            sizes = [len(json.dumps(s, separators=(",", ":"))) for s in run.states]
+            assert sum(sizes) <= 4 * sizes[-1], sizes
+        # The input state, the STATE at the end of the third of five streams, the final one.
+        assert len(second.states) == 3
+        bookmarks = second.final_state["bookmarks"]
+        assert {p: bookmarks[STREAMS[p]]["membership"]["count"] for p in PROVIDERS} == {
+            p: 402 for p in PROVIDERS
+        }

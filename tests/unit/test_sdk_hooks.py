@@ -134,3 +134,12 @@ def test_partition_states_are_looked_up_once_and_stay_the_live_dicts():
     assert lookups == [{"account": "a"}, {"account": "b"}]
     partitions = tap_state["bookmarks"]["autocalls_leads"]["partitions"]
     assert {"context": {"account": "a"}, "replication_key_value": "2026-01-01"} in partitions
+
+
+def test_the_sdk_writes_a_streams_state_through_write_state_message_when_finalising():
+    # StreamShortcuts paces STATEs by letting only the finalising write through.
+    assert parameters(Stream._write_state_message) == ["self"]
+    assert parameters(Stream.finalize_state_progress_markers) == ["self", "state"]
+    source = inspect.getsource(Stream.finalize_state_progress_markers)
+    assert "self._write_state_message()" in source
+    assert "stream.finalize_state_progress_markers()" in inspect.getsource(Tap.sync_all)
