@@ -71,10 +71,13 @@ def test_a_deletion_mid_run_loses_no_lead(emu, run_tap, provider, concurrency):
     # The re-walk finds the leads the deletion pushed across page boundaries at once.
     assert surviving(emu, provider) <= set(keys_of(first, provider))
     moved = [w for w in warnings_of(first) if "the list moved while it was read" in w]
-    assert len(moved) == 1
-    if provider != "flextell":  # Flextell's soft delete keeps its total
-        assert "its announced total went from 300 to 295" in moved[0]
-    assert moved[0].endswith("and the last walk saw a still list, so the bookmark advances.")
+    # With 8 in flight, page 3 may be served after every later page: the deletion then
+    # comes after the walk, which saw a still list (nothing was lost, as checked above).
+    assert len(moved) == 1 if concurrency == 1 else len(moved) <= 1
+    for warning in moved:
+        if provider != "flextell":  # Flextell's soft delete keeps its total
+            assert "its announced total went from 300 to 295" in warning
+        assert warning.endswith("and the last walk saw a still list, so the bookmark advances.")
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)
