@@ -1,7 +1,8 @@
 """python -m emulator: serve the five providers in the foreground until Ctrl-C or SIGTERM.
 
 The data is healthy by default; --fault switches on a provider's documented quirk or a
-failure, on every request (e.g. sela=malformed_next_call_time, autocalls=string_ids)."""
+failure, on every request (e.g. sela=malformed_next_call_time, autocalls=string_ids), and
+--quota enforces a request quota where the provider announces one (flextell=25/s)."""
 
 from __future__ import annotations
 
@@ -15,8 +16,12 @@ from types import FrameType
 import orjson
 
 from .faults import KINDS
-from .providers import PROVIDERS
+from .providers import APIS, PROVIDERS
+from .quota import DEFAULT_QUOTA, parse_quota
 from .server import LeadsEmulator
+
+#: The providers whose docs announce a quota on every answer.
+ANNOUNCING = [name for name, api in APIS.items() if api.announces_quota]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -59,6 +64,18 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"switch a fault on for every request (repeatable); KIND is one of {sorted(KINDS)}",
     )
     parser.add_argument(
+        "--quota",
+        action="append",
+        default=[],
+        metavar="PROVIDER=N/WINDOW",
+        help="enforce a request quota on each account of PROVIDER, e.g. flextell=25/s "
+        "(WINDOW: s, min, h or <seconds>s; repeatable): every answer announces it in "
+        "X-RateLimit-Limit, -Remaining and -Reset (Unix time), and a request past it is "
+        "answered 429 with Retry-After until the window resets. Only for providers whose "
+        f"docs announce these headers ({', '.join(ANNOUNCING)}); without it they announce "
+        f"{DEFAULT_QUOTA} and do not enforce it",
+    )
+    parser.add_argument(
         "--write-config",
         type=Path,
         metavar="PATH",
@@ -99,6 +116,17 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"--fault wants PROVIDER=KIND, a kind that applies to PROVIDER: {item!r}")
         faults.append((name, kind))
 
+    quotas = []
+    for item in args.quota:
+        name, _, spec = item.partition("=")
+        if name not in ANNOUNCING:
+            parser.error(f"--quota wants PROVIDER=N/WINDOW with PROVIDER in {ANNOUNCING}: {item!r}")
+        try:
+            parse_quota(spec)
+        except ValueError as exc:
+            parser.error(f"--quota {item!r}: {exc}")
+        quotas.append((name, spec))
+
     emulator = LeadsEmulator(
         leads_per_provider=args.leads,
         seed=args.seed,
@@ -110,6 +138,8 @@ def main(argv: list[str] | None = None) -> int:
     ).start()
     for name, kind in faults:
         emulator.faults(name).add(kind, times=None)
+    for name, spec in quotas:
+        emulator.set_quota(name, spec)
     config = orjson.dumps(emulator.tap_config(), option=orjson.OPT_INDENT_2).decode()
     if args.write_accounts_config:
         # Before the plain config, whose appearance tells a poller that everything is ready.

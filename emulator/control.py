@@ -24,6 +24,10 @@ POST /_control/teli_orgs     {"account": "partner", "name": "West", "leads": 40}
 POST /_control/rate_limits   {"provider": "sela", "account": "acme", "per_second": 5,
                              "burst": 5, "max_concurrent": 2} (neither: lifted), {"clear": true}
                              or a list of these
+POST /_control/quotas        {"provider": "flextell", "quota": "25/s", "account": "acme",
+                             "enforced": true}: an announced quota (emulator/quota.py) on one
+                             account, or on every account without "account"; "quota": null
+                             goes back to the default; a list of these
 
 Every endpoint that changes or reads leads, and /faults, also takes "account" (default: the
 provider's "default" account) and, for Teli, "org" (an organisation's unique_id or name).
@@ -179,6 +183,20 @@ def _rate_limits(emulator: Controlled, payload: Any) -> dict[str, Any]:
     }
 
 
+def _quotas(emulator: Controlled, payload: Any) -> dict[str, Any]:
+    for item in payload if isinstance(payload, list) else [payload]:
+        emulator.registry.set_quota(
+            item["provider"],
+            item.get("quota"),
+            account=item.get("account"),
+            enforced=bool(item.get("enforced", True)),
+        )
+    return {
+        provider: {entry["name"]: entry["quota"] for entry in entries if "quota" in entry}
+        for provider, entries in emulator.registry.describe_accounts().items()
+    }
+
+
 def _mutate(emulator: Controlled, payload: Any) -> dict[str, Any]:
     options = dict(payload)
     changed = emulator.data.mutate(options.pop("provider"), options.pop("kind"), **options)
@@ -221,4 +239,5 @@ _ACTIONS = {
     "accounts": _accounts,
     "teli_orgs": _teli_orgs,
     "rate_limits": _rate_limits,
+    "quotas": _quotas,
 }

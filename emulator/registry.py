@@ -10,6 +10,7 @@ from .accounts import DEFAULT_ACCOUNT, Account, AccountsArg, build_api, parse_ac
 from .faults import FaultChain, ProviderFaults
 from .oauth import DEFAULT_LIFETIME, FlextellTokenServer
 from .providers import ProviderAPI
+from .quota import AnnouncedQuota
 from .ratelimit import RateLimit
 from .router import ProviderRouter
 from .store import Dataset, ScheduledMutation
@@ -39,7 +40,12 @@ class Registry:
             for provider, specs in self._account_specs.items()
             for name in [DEFAULT_ACCOUNT, *(spec.name for spec in specs)]
         }
-        self.routers = {name: ProviderRouter(name, self.shared_faults[name]) for name in self.names}
+        self.routers = {
+            name: ProviderRouter(
+                name, self.shared_faults[name], announces=api_types[name].announces_quota
+            )
+            for name in self.names
+        }
         self.apis: dict[str, ProviderAPI] = {}
         self.mutations: list[ScheduledMutation] = []
         self.flextell_oauth = FlextellTokenServer(seed, flextell_token_lifetime)
@@ -54,6 +60,7 @@ class Registry:
         for router in self.routers.values():
             router.revoked.clear()
             router.limits.clear()
+            router.reset_quotas()
 
     def reset_data(self) -> None:
         """Back to the seeded datasets; scheduled mutations are dropped."""
@@ -163,6 +170,22 @@ class Registry:
     def clear_rate_limits(self) -> None:
         for router in self.routers.values():
             router.limits.clear()
+
+    def set_quota(
+        self,
+        provider: str,
+        quota: str | None,
+        *,
+        account: str | None = None,
+        enforced: bool = True,
+    ) -> None:
+        """An announced quota such as "25/s" (quota.py) on every account of the provider, or on
+        one account; None goes back to the provider's default (announced, not enforced)."""
+        self.routers[self.known(provider)].set_quota(quota, account=account, enforced=enforced)
+
+    def quota(self, provider: str, account: str | None = None) -> AnnouncedQuota | None:
+        router = self.routers[self.known(provider)]
+        return router.quota(router.account(account).name)
 
     def describe_accounts(self) -> dict[str, list[dict[str, Any]]]:
         return {name: router.describe() for name, router in self.routers.items()}

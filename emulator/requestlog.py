@@ -17,9 +17,24 @@ class RecordedRequest:
     time: float  # time.monotonic() when the request was read
     status: int  # 0 when the connection was dropped without an answer
     account: str | None = None  # whose credential was accepted; None when none was
+    answered: float | None = None  # time.monotonic() when the answer was ready to send
+    remaining: int | None = None  # the X-RateLimit-Remaining the answer announced
+    reset: int | None = None  # the X-RateLimit-Reset (Unix time) the answer announced
 
     def as_json(self) -> dict[str, Any]:
         return {**self.__dict__, "query": [list(pair) for pair in self.query]}
+
+
+def announced(headers: list[tuple[str, str]]) -> tuple[int | None, int | None]:
+    """(X-RateLimit-Remaining, X-RateLimit-Reset) as an answer's headers give them."""
+    remaining = reset = None
+    for name, value in headers:
+        lowered = name.lower()
+        if lowered == "x-ratelimit-remaining":
+            remaining = int(value)
+        elif lowered == "x-ratelimit-reset":
+            reset = int(value)
+    return remaining, reset
 
 
 class RequestLog:

@@ -1,5 +1,5 @@
 """ProviderRouter: picks the account a request is for by the credential it carries, then lets
-that account answer within its rate limit."""
+that account answer within its rate limit and its announced quota."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from .faults import Fault, ProviderFaults
 from .http_server import pause
 from .providers.base import ANSWER
 from .providers.teli import TeliAPI
+from .quota import DEFAULT_QUOTA, AnnouncedQuota
 from .ratelimit import RateLimit
 from .wire import Request, Response
 
@@ -18,14 +19,20 @@ from .wire import Request, Response
 class ProviderRouter:
     """Chooses the account a request is for by its credential, then lets that account answer."""
 
-    def __init__(self, provider: str, shared: ProviderFaults) -> None:
+    def __init__(self, provider: str, shared: ProviderFaults, *, announces: bool = False) -> None:
         self.provider = provider
         self.shared = shared
         self.accounts: dict[str, Account] = {}
         self.revoked: set[str] = set()
         self.limits: dict[str, RateLimit] = {}
+        #: Whether the provider's docs announce a quota on every answer (X-RateLimit-*).
+        self.announces = announces
+        #: The quota each account gets unless set apart: (spec, enforced).
+        self.quota_spec: tuple[str, bool] | None = None
+        self.quotas: dict[str, AnnouncedQuota] = {}
         self._hints: dict[tuple[str | None, str | None], str] = {}
         self._lock = threading.Lock()
+        self.reset_quotas()
 
     def install(self, accounts: dict[str, Account]) -> None:
         with self._lock:
@@ -60,6 +67,13 @@ class ProviderRouter:
             pause(latency_ms + self.shared.latency_ms)
             return refusal, None
         api = account.routed_api(routed)
+        quota = self.quota(account.name)
+        told = quota.count() if quota is not None else None
+        if told is not None and told.refused:
+            pause(latency_ms + api.faults.latency_ms)
+            refused = api.throttled(told.retry_after)
+            refused.headers += told.headers()
+            return refused, account.name
         limit = self.limits.get(account.name)
         if limit is not None:
             wait = limit.acquire()
@@ -75,7 +89,45 @@ class ProviderRouter:
         finally:
             if limit is not None:
                 limit.release()
+        if told is not None and not any(
+            name.lower() == "x-ratelimit-remaining" for name, _ in response.headers
+        ):
+            response.headers += told.headers()
         return response, account.name
+
+    # Announced quotas (quota.py)
+
+    def quota(self, name: str) -> AnnouncedQuota | None:
+        """The account's quota; None when the provider announces none."""
+        with self._lock:
+            quota = self.quotas.get(name)
+            if quota is None and self.quota_spec is not None:
+                spec, enforced = self.quota_spec
+                quota = self.quotas[name] = AnnouncedQuota.parse(spec, enforced=enforced)
+        return quota
+
+    def set_quota(self, spec: str | None, *, account: str | None, enforced: bool) -> None:
+        """A quota (e.g. "25/s") for one account, or for every account when account is None;
+        spec None goes back to what the provider announces by default."""
+        if not self.announces:
+            raise ValueError(
+                f"{self.provider} documents no quota headers; set_rate_limit limits it instead"
+            )
+        if spec is None:
+            self.reset_quotas()
+            return
+        quota = AnnouncedQuota.parse(spec, enforced=enforced)
+        with self._lock:
+            if account is None:
+                self.quota_spec = (spec, enforced)
+                self.quotas.clear()
+            else:
+                self.quotas[self.account(account).name] = quota
+
+    def reset_quotas(self) -> None:
+        with self._lock:
+            self.quota_spec = (DEFAULT_QUOTA, False) if self.announces else None
+            self.quotas.clear()
 
     def authenticate(self, request: Request) -> tuple[Account | None, Response | None]:
         """The account whose credential the request carries, or the provider's refusal."""
@@ -138,6 +190,9 @@ class ProviderRouter:
             limit = self.limits.get(account.name)
             if limit is not None:
                 entry["rate_limit"] = limit.as_json()
+            quota = self.quota(account.name)
+            if quota is not None:
+                entry["quota"] = quota.as_json()
             if self.provider == "teli":
                 entry["organizations"] = [
                     {"unique_id": api.world.org["unique_id"], "name": api.world.org["name"]}  # type: ignore[attr-defined]

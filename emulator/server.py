@@ -21,7 +21,7 @@ from .oauth import CONTROL_PATH as OAUTH_CONTROL_PATH
 from .oauth import DEFAULT_LIFETIME, TOKEN_PATH
 from .providers import APIS, ProviderAPI
 from .registry import Registry
-from .requestlog import RecordedRequest, RequestLog
+from .requestlog import RecordedRequest, RequestLog, announced
 from .store import ScheduledMutation
 from .wire import Request, Response, json_response
 
@@ -95,9 +95,10 @@ class LeadsEmulator:
         self.delete_leads = data.delete_leads
         self.insert_front = data.insert_front
         self.move_to_front = data.move_to_front
-        # Accounts: credentials that stop working, Teli organisations, rate limits, faults
-        # (registry.py). faults(provider) holds faults for every request of the provider;
-        # faults(provider, account) ("default" included) for that account's requests only.
+        # Accounts: credentials that stop working, Teli organisations, rate limits, announced
+        # quotas (quota.py), faults (registry.py). faults(provider) holds faults for every
+        # request of the provider; faults(provider, account) ("default" included) for that
+        # account's requests only.
         self.account_names = registry.account_names
         self.revoke = registry.revoke
         self.reinstate = registry.reinstate
@@ -106,6 +107,8 @@ class LeadsEmulator:
         self.set_rate_limit = registry.set_rate_limit
         self.rate_limit = registry.rate_limit
         self.clear_rate_limits = registry.clear_rate_limits
+        self.set_quota = registry.set_quota
+        self.quota = registry.quota
         self.describe_accounts = registry.describe_accounts
         self.faults = registry.faults
         self.clear_faults = registry.clear_faults
@@ -190,6 +193,7 @@ class LeadsEmulator:
             response, account = registry.routers[name].handle(
                 request, request.path[len(name) + 1 :], registry.latency_ms
             )
+        remaining, reset = announced(response.headers)
         self._log.append(
             RecordedRequest(
                 provider=None if api is None else name,
@@ -200,6 +204,9 @@ class LeadsEmulator:
                 time=received,
                 status=0 if response.drop else response.status,
                 account=account,
+                answered=time.monotonic(),
+                remaining=remaining,
+                reset=reset,
             )
         )
         return response

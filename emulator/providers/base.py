@@ -68,6 +68,8 @@ class ProviderAPI(ABC):
     api_path: ClassVar[str]
     unauthorized_message: ClassVar[str]  # the body's message when a key is refused
     row_faults: ClassVar[frozenset[str]] = frozenset()  # faults that reshape() applies to rows
+    #: Whether the docs announce a quota on every answer (X-RateLimit-*, see emulator/quota.py).
+    announces_quota: ClassVar[bool] = False
 
     def __init__(self, dataset: Dataset, faults: ProviderFaults | FaultChain) -> None:
         self.dataset = dataset

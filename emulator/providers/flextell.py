@@ -37,6 +37,8 @@ class FlextellAPI(ProviderAPI):
     name = "flextell"
     api_path = "/flextell/api"
     unauthorized_message = "The access token is invalid or has expired."
+    # Documented: X-RateLimit-Limit/Remaining/Reset (Reset a Unix timestamp), 429 + Retry-After.
+    announces_quota = True
     # Set by the emulator: access tokens issued by refresh are valid too, until they expire.
     oauth: FlextellTokenServer | None = None
 

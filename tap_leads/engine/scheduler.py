@@ -5,7 +5,7 @@ The budget counts requests in flight and nothing else:
 
 - a worker takes a slot when it starts a request and gives it back when the answer is
   in, then at once starts the most urgent queued page: the lane being emitted before the
-  lanes after it, lower pages before higher ones;
+  lanes after it, lower pages before higher ones (`engine.workers`);
 - a request that waits (for the rate cap, an announced quota or a retry's backoff)
   gives its slot back for the wait (`engine.budget`), so another request goes out;
 - pages fetched but not yet emitted are capped apart from the budget: per lane
@@ -18,15 +18,13 @@ queue in order (`engine.ahead`), and nothing ever sums over the lanes.
 
 from __future__ import annotations
 
-import heapq
-import itertools
 import threading
 import typing as t
 from concurrent.futures import CancelledError, Future
 
-from tap_leads.engine import budget as budget_gate
 from tap_leads.engine.ahead import AheadRoom
 from tap_leads.engine.lane import Asked, Lane, RunCancelled
+from tap_leads.engine.workers import Workers
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable
@@ -55,22 +53,15 @@ class Scheduler:
         #: Lanes examined to choose requests (how much work choosing costs).
         self.visits = 0
         self._cond = threading.Condition()
-        self._heap: list[tuple[int, int, int, Asked]] = []
-        self._sequence = itertools.count()
+        self._workers = Workers(self._cond, self.budget, self._done)
         self._lanes: list[Lane] = []
         self._front = 0
         self._room = AheadRoom(self.ahead_limit, self.held_limit)
-        self._in_flight = 0
-        self._reclaiming = 0
-        self._idle = 0
-        self._threads = 0
-        self._max_threads = 4 * self.budget + 4
         self._started = False
-        self._cancelled = False
 
     @property
     def in_flight(self) -> int:
-        return self._in_flight
+        return self._workers.in_flight
 
     def lane(
         self,
@@ -93,8 +84,7 @@ class Scheduler:
         """Start the workers and the first pages of the lanes."""
         with self._cond:
             self._started = True
-            while self._threads < self.budget:
-                self._spawn()
+            self._workers.start()
             for lane in self._lanes[self._front + 1 :]:
                 self._room.wait(lane)
             if self._front < len(self._lanes):
@@ -104,99 +94,29 @@ class Scheduler:
     def cancel(self) -> None:
         """Start no further request; queued pages fail with RunCancelled."""
         with self._cond:
-            self._cancelled = True
-            queued, self._heap = self._heap, []
-            self._cond.notify_all()
-        for *_, page in queued:
+            queued = self._workers.cancel()
+        for page in queued:
             page.future.cancel()
 
-    # ----- the slot of a request that waits (engine.budget.pause) -----------
-
-    def release(self) -> None:
-        """The current worker's request waits: its slot goes to another meanwhile."""
-        with self._cond:
-            self._in_flight -= 1
-            self._wake()
-
-    def reacquire(self) -> None:
-        """The wait is over: a slot again, before any request that has not started."""
-        with self._cond:
-            self._reclaiming += 1
-            while self._in_flight >= self.budget and not self._cancelled:
-                self._cond.wait()
-            self._reclaiming -= 1
-            self._in_flight += 1
-            if self._cancelled:
-                raise RunCancelled("the run is stopping")
-            self._wake()
-
-    # ----- workers (under the lock unless said otherwise) -------------------
-
-    def _spawn(self) -> None:
-        self._threads += 1
-        threading.Thread(target=self._work, name=f"fetch-{self._threads}", daemon=True).start()
-
-    def _wake(self) -> None:
-        """A slot or a queued page is free: let an idle worker (or a new one) take it."""
-        if self._in_flight >= self.budget:
-            return
-        if self._reclaiming:
-            self._cond.notify_all()  # a waiting request goes first: see reacquire
-            return
-        if not self._heap:
-            return
-        if self._idle:
-            self._cond.notify()
-        elif self._threads < self._max_threads:
-            self._spawn()
-
-    def _work(self) -> None:
-        budget_gate.bind(self)
-        while True:
-            with self._cond:
-                while not self._cancelled and not (
-                    self._heap and self._in_flight < self.budget and not self._reclaiming
-                ):
-                    self._idle += 1
-                    self._cond.wait()
-                    self._idle -= 1
-                if self._cancelled:
-                    return
-                *_, page = heapq.heappop(self._heap)
-                if page.state != "queued" or not page.future.set_running_or_notify_cancel():
-                    continue
-                page.state = "running"
-                self._in_flight += 1
-                self._wake()
-            lane = page.lane
-            try:
-                result = lane.fetch(page.token, page.number)
-            except BaseException as exc:
-                self._done(page, None)
-                page.future.set_exception(exc)
-            else:
-                self._done(page, result)
-                page.future.set_result(result)
-
     def _done(self, page: Asked, result: Page | None) -> None:
-        """The answer is in: the slot is free, and the page is held until it is taken."""
+        """(Under the lock.) The answer is in: the slot is free, and the page is held until
+        it is taken."""
         lane = page.lane
-        with self._cond:
-            self._in_flight -= 1
-            if page.state == "running":
-                page.state = "ready"
-                lane.in_flight -= 1  # still held until it is taken
-            else:
-                lane.in_flight -= 1
-                self._count(lane, -1)  # dropped meanwhile: nobody will take it
-            self._room.unreserve(lane)
-            if result is not None:
-                lane.learn(result)
-                if result.number == 1 and result.total_pages is not None:
-                    self._room.learned(result.total_pages)
-            self._fill(lane)
-            self._feed_hungry()
-            self._wake()
+        self._workers.ended()
+        if page.state == "running":
+            page.state = "ready"
+            lane.in_flight -= 1  # still held until it is taken
+        else:
+            lane.in_flight -= 1
+            self._count(lane, -1)  # dropped meanwhile: nobody will take it
+        self._room.unreserve(lane)
+        if result is not None:
+            lane.learn(result)
+            if result.number == 1 and result.total_pages is not None:
+                self._room.learned(result.total_pages)
+        self._fill(lane)
+        self._feed_hungry()
+        self._workers.wake()
 
     # ----- bookkeeping (under the lock) ---------------------------------------
 
@@ -209,13 +129,12 @@ class Scheduler:
         page = Asked(lane, number, token, Future())
         lane.pages[number] = page
         self._count(lane, 1)
-        if self._cancelled:
+        if self._workers.cancelled:
             page.state = "ready"
             page.future.set_exception(RunCancelled("the run is stopping"))
             return page
         lane.in_flight += 1
-        heapq.heappush(self._heap, (lane.order, number, next(self._sequence), page))
-        self._wake()
+        self._workers.push(page)
         return page
 
     def _fill(self, lane: Lane) -> int:
