@@ -13,8 +13,9 @@ BENCH = ROOT / "benchmarks"
 RESULTS_DIR = BENCH / "results"
 # The raw shared-pool client's threads: the tap's default max_concurrent_requests.
 POOL = 8
-# Each provider's largest page, which every client asks for.
-PAGE_SIZES = {"teli": 200, "nexus_erp": 100, "autocalls": 100}
+# Each provider's largest page, which every client asks for; Flextell, read only in the
+# quota scenario, in pages of 10, so that 1,000 leads take 100 requests.
+PAGE_SIZES = {"teli": 200, "nexus_erp": 100, "autocalls": 100, "flextell": 10}
 RECORD_MARK = b'{"type":"RECORD"'
 STATE_MARK = b'{"type":"STATE"'
 STDERR_TAIL_LINES = 15
@@ -70,6 +71,8 @@ class Case:
     leads: dict[str, int]
     clients: tuple[tuple[Client, int], ...]
     accounts: dict[str, int] | None = None
+    # An enforced quota per provider, e.g. {"flextell": "25/s"} (emulator/quota.py).
+    quota: dict[str, str] | None = None
 
     # Whether the emulator renders every page afresh (False) or keeps rendered pages.
     page_cache: bool = False
@@ -125,6 +128,8 @@ class Run:
     # Requests in flight on average, from the first answer to the last request's start.
     mean_in_flight: float | None = None
     requests: int | None = None
+    # Answers of 429 (Too Many Requests) the client drew.
+    refused: int | None = None
     emulator_cpu_s: float | None = None
     measurer_cpu_s: float | None = None
     subreaper: bool | None = None

@@ -36,6 +36,8 @@ class Emulator:
         spec["timing_log"] = str(self.timing_path)
         if self.case.accounts:
             spec["accounts"] = self.case.accounts
+        if self.case.quota:
+            spec["quota"] = self.case.quota
         log = self.log_path.open("wb")
         self.process = subprocess.Popen(
             [
@@ -114,18 +116,21 @@ class Emulator:
 
     def spans(self, start: int, end: int | None = None) -> list[tuple[float, float]]:
         """(start, end) of each request logged between two offsets of the timing log."""
+        return [(float(fields[0]), float(fields[1])) for fields in self._logged(start, end)]
+
+    def refused(self, start: int, end: int | None = None) -> int:
+        """How many of the requests logged between two offsets were answered 429."""
+        return sum(1 for fields in self._logged(start, end) if fields[2] == b"429")
+
+    def _logged(self, start: int, end: int | None) -> list[list[bytes]]:
+        """Each line of the timing log between two offsets: start, end, status, path."""
         try:
             with self.timing_path.open("rb") as log:
                 log.seek(start)
                 data = log.read() if end is None else log.read(end - start)
         except OSError:
             return []
-        spans = []
-        for line in data.splitlines():
-            fields = line.split()
-            if len(fields) >= 2:
-                spans.append((float(fields[0]), float(fields[1])))
-        return spans
+        return [fields for line in data.splitlines() if len(fields := line.split()) >= 3]
 
 
 def kill_group(process: subprocess.Popen[bytes]) -> None:

@@ -10,6 +10,7 @@ import scenario_accounts
 import scenario_cpu
 import scenario_latency
 import scenario_memory
+import scenario_quota
 import scenario_startup
 from common import Case, Deadline
 from report import Check, Row
@@ -19,7 +20,14 @@ Goal = tuple[str, str, float | None, str, float]
 #: get(case, client, attribute): the median of a row, or None.
 Getter = Callable[[str, str, str], float | None]
 
-MODULES = (scenario_latency, scenario_cpu, scenario_memory, scenario_accounts, scenario_startup)
+MODULES = (
+    scenario_latency,
+    scenario_cpu,
+    scenario_memory,
+    scenario_accounts,
+    scenario_startup,
+    scenario_quota,
+)
 SCENARIOS = tuple(name for module in MODULES for name in module.SCENARIOS)
 
 

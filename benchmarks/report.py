@@ -38,6 +38,8 @@ class Row:
     first_record_s: float | None
     first_request_s: float | None
     mean_in_flight: float | None
+    requests: float | None
+    refused: float | None
 
 
 @dataclass
@@ -78,6 +80,8 @@ def summarize(runs: list[Run]) -> list[Row]:
                 first_record_s=median([run.first_record_s for run in good]),
                 first_request_s=median([run.first_request_s for run in good]),
                 mean_in_flight=median([run.mean_in_flight for run in good]),
+                requests=median([run.requests for run in good]),
+                refused=median([run.refused for run in good]),
             )
         )
     return rows

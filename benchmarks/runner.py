@@ -83,6 +83,7 @@ def measure(
         tail = stderr.read().decode(errors="replace").splitlines()[-STDERR_TAIL_LINES:]
     spans = emulator.spans(log_start)
     run.requests = len(spans)
+    run.refused = emulator.refused(log_start)
     run.mean_in_flight = mean_in_flight(spans)
     run.records, run.lines = counter.records, counter.lines
     run.stdout_mb = counter.bytes / 1e6

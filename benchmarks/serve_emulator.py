@@ -3,9 +3,10 @@
 Usage: python benchmarks/serve_emulator.py SPEC_JSON CONFIG_PATH
 
 SPEC_JSON: {"latency_ms": 50, "leads": {"teli": 20000, ...}, "accounts": {"teli": 100},
-"page_cache": false, "timing_log": PATH} ("accounts", "page_cache" and "timing_log"
-optional). Without the page cache every page is rendered afresh, as a real API does; the
-timing log gets each request's start and end (emulator/timing.py).
+"page_cache": false, "timing_log": PATH, "quota": {"flextell": "25/s"}} ("accounts",
+"page_cache", "timing_log" and "quota", an enforced quota per provider, optional).
+Without the page cache every page is rendered afresh, as a real API does; the timing log
+gets each request's start, end and status (emulator/timing.py).
 
 The providers named in "leads" are served at that size (per named account with
 "accounts": names teli-000, teli-001, ...), the others with one lead. Once listening, it
@@ -72,6 +73,8 @@ def main() -> int:
         write(config_path, {"unsupported": f"the emulator takes no accounts= yet ({exc})"})
         return 0
     Dataset.page_cache = bool(spec.get("page_cache", True))
+    for provider, quota in (spec.get("quota") or {}).items():
+        emulator.set_quota(provider, quota)
     timing = TimingLog(Path(spec["timing_log"])) if spec.get("timing_log") else None
     if timing is not None:
         # Before start(): the listener takes the (timed) dispatch function then.
