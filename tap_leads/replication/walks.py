@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from tap_leads.engine.follow import follow
 from tap_leads.errors import PaginationError
 from tap_leads.replication import bookmarks
-from tap_leads.replication.membership import STATE_KEY, KeyLedger, Membership, fingerprint
+from tap_leads.replication.membership import STATE_KEY, KeyLedger, Keys, Membership, fingerprint
 from tap_leads.schemas import ACCOUNT_FIELD, DELETED_AT_FIELD
 
 if t.TYPE_CHECKING:
@@ -84,8 +84,8 @@ class AccountWalk:
             self.membership = Membership(state.get(STATE_KEY), fingerprint(filters))
         else:
             state.pop(STATE_KEY, None)
-        #: The keys (as text) of the first pass's last, still walk; None until there is one.
-        self.members: set[str] | None = None
+        #: The keys of the first pass's last, still walk; None until there is one.
+        self.members: Keys | None = None
         #: Deletion times the provider gives (Flextell's trashed leads), by key.
         self.deleted_at: dict[str, str] = {}
         #: (key as text, deleted_at) of the leads that left the list, once the walk settled.
@@ -152,7 +152,7 @@ class AccountWalk:
             moved = None if self.limit_reached() else watch.movement()
             if moved is None:
                 if first_pass:  # on the first pass, `seen` holds only this walk's keys
-                    self.members = walk_keys.texts()
+                    self.members = walk_keys.snapshot()
                 if moves:
                     self.logger.warning(
                         "%s: the list moved while it was read (%s), so it was read again at "
@@ -233,7 +233,7 @@ class AccountWalk:
             if limited and self.limit_reached():
                 return
 
-    def _trashed_keys(self, first_pass: bool) -> set[str] | None:
+    def _trashed_keys(self, first_pass: bool) -> Keys | None:
         """Keys the earlier walk listed, to find in a later pass of deleted leads."""
         membership = self.membership
         if first_pass or membership is None or not membership.known:
@@ -254,7 +254,7 @@ class AccountWalk:
             return
         prior = membership.keys
         if prior is not None and membership.same_filters:
-            gone = prior - members
+            gone = prior.difference(members)
             share = self.settings.max_deleted_fraction
             if gone and len(gone) > share * len(prior):
                 self.logger.warning(
