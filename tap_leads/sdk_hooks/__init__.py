@@ -31,8 +31,12 @@ if t.TYPE_CHECKING:
 PROGRESS_KEYS = ("replication_key", "replication_key_value")
 
 
-class RunInterrupted(Exception):
-    """SIGTERM or SIGINT arrived; the run stops and must not report success."""
+class RunInterrupted(BaseException):
+    """SIGTERM or SIGINT arrived; the run stops and must not report success.
+
+    A BaseException, as KeyboardInterrupt is: code that catches Exception (logging's
+    handlers, libraries, the SDK) must not swallow the stop or turn it into a failure.
+    """
 
     def __init__(self, signum: int) -> None:
         self.signal_name = signal.Signals(signum).name
