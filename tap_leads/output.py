@@ -72,6 +72,17 @@ class BufferedMsgSpecWriter(MsgSpecWriter):
             if len(self._buffer) >= _CHUNK:
                 self.flush(force=False)
 
+    def write_records(self, stream: str, records: list[dict], time_extracted: str) -> None:
+        """A page's RECORD messages, encoded in one pass (the list is not kept)."""
+        if not records:
+            return
+        self._encode_queue()
+        self._queue, self._queued_stream, self._queued_time = records, stream, time_extracted
+        self._encode_queue()
+        self.ended_on_state = False
+        if len(self._buffer) >= _CHUNK:
+            self.flush(force=False)
+
     def _encode_queue(self) -> None:
         """Every queued record as a RECORD line: one encoding call for the lot."""
         if not self._queue:

@@ -219,21 +219,27 @@ class LeadsStream(sdk_hooks.StreamShortcuts, Stream):
 
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         """Shaped leads of one source, each once; an account's failure stays its own."""
+        for rows in self.get_record_pages(context):
+            yield from rows
+
+    def get_record_pages(self, context: Context | None) -> Iterator[list[dict[str, t.Any]]]:
+        """get_records a page at a time (sdk_hooks.StreamShortcuts writes each page in
+        one pass where the SDK's per-record path would do nothing this stream needs)."""
         source = self._source(context)
         if source is None:
             return
         if not self.list_form:
-            yield from self._source_records(source, context)
+            yield from self._source_pages(source, context)
             return
         try:
-            yield from self._source_records(source, context)
+            yield from self._source_pages(source, context)
         except TapLeadsError as exc:
             sdk_hooks.drop_progress_bookmark(self.get_context_state(context))
             self._failed(source.display, exc)
 
-    def _source_records(
+    def _source_pages(
         self, source: Source, context: Context | None
-    ) -> Iterator[dict[str, t.Any]]:
+    ) -> Iterator[list[dict[str, t.Any]]]:
         state = self.get_context_state(context)
         self.progress = Progress(
             f"{self.name}{source.display}", self.logger, self.run.progress_interval_seconds
@@ -255,7 +261,7 @@ class LeadsStream(sdk_hooks.StreamShortcuts, Stream):
             first_page_only=self.first_page_only,
         )
         try:
-            yield from walk.records(self._lanes_of(source))
+            yield from walk.emitted_pages(self._lanes_of(source))
         finally:
             self.emitted += self.progress.emitted
             # Many accounts would otherwise keep their connections open until the stream ends.

@@ -103,6 +103,13 @@ class AccountWalk:
 
     def records(self, lanes: list[Lane]) -> Iterator[dict[str, t.Any]]:
         """The leads to emit, each once; then what the list held is settled."""
+        for rows in self.emitted_pages(lanes):
+            yield from rows
+
+    def emitted_pages(self, lanes: list[Lane]) -> Iterator[list[dict[str, t.Any]]]:
+        """The leads to emit, a page's worth at a time (never an empty list), each lead
+        once; then what the list held is settled. A page is yielded before the walk goes
+        on to the next, so whatever writes it comes before the walk's flush."""
         for index, lane in enumerate(lanes):
             try:
                 yield from self._walk_until_still(lane, first_pass=index == 0)
@@ -133,7 +140,9 @@ class AccountWalk:
 
     # ----- walks --------------------------------------------------------------
 
-    def _walk_until_still(self, lane: Lane, *, first_pass: bool) -> Iterator[dict[str, t.Any]]:
+    def _walk_until_still(
+        self, lane: Lane, *, first_pass: bool
+    ) -> Iterator[list[dict[str, t.Any]]]:
         """Walk the list; while it moves under the tap, walk it again, emitting only new leads.
 
         A walk that saw a still list has read every lead listed at its end, so the
@@ -186,8 +195,8 @@ class AccountWalk:
 
     def _walk(
         self, lane: Lane, walk_keys: KeyLedger, watch: bookmarks.ListWatch, *, first_pass: bool
-    ) -> Iterator[dict[str, t.Any]]:
-        """One walk of the list: its leads to emit, and what the walk saw."""
+    ) -> Iterator[list[dict[str, t.Any]]]:
+        """One walk of the list: its leads to emit, page by page, and what the walk saw."""
         key = self.spec.primary_keys[0]
         account = self.source.account.name  # None for the single block: no account field
         limited = self.record_limit is not None
@@ -205,6 +214,7 @@ class AccountWalk:
             fresh = 0
             repeats = walk_keys.repeats
             first_time = walk_keys.first_time
+            emit: list[dict[str, t.Any]] = []
             for row in rows:
                 value = row.get(key)
                 if not first_time(value):
@@ -218,10 +228,16 @@ class AccountWalk:
                     continue
                 if account is not None:
                     row[ACCOUNT_FIELD] = account
-                self.progress.emitted += 1
-                yield row
-                if limited and self.limit_reached():
-                    return
+                emit.append(row)
+                if limited:
+                    self.progress.emitted += 1
+                    if self.limit_reached():
+                        yield emit
+                        return
+            if not limited:
+                self.progress.emitted += len(emit)
+            if emit:
+                yield emit
             if rows and not fresh:
                 raise PaginationError(
                     f"{self.source.fetcher.label} pagination loops: page {page.number} holds "

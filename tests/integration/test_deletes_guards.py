@@ -111,7 +111,7 @@ def test_sigterm_mid_walk_reports_only_accounts_that_completed(tmp_path):
                 if tap.poll() is None:
                     tap.kill()
                 tap.stdout.close()
-        assert tap.returncode == 128 + signal.SIGTERM
+        assert tap.returncode == 128 + signal.SIGTERM, (tmp_path / "stderr.log").read_text()[-3000:]
         messages = parse_messages((b"".join(head) + rest).decode())
         assert deleted(messages) == [("autocalls_leads", "acme", str(k)) for k in sorted(acme)]
         resumed = [m for m in messages if m["type"] == "STATE"][-1]["value"]

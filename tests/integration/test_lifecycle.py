@@ -117,7 +117,7 @@ def test_sigterm_stops_within_seconds_and_the_last_state_resumes_without_loss(tm
                 _close_pipes(tap)
         stderr = (tmp_path / "stderr.log").read_bytes()
         assert time.monotonic() - sent < 10
-        assert tap.returncode == 128 + signal.SIGTERM
+        assert tap.returncode == 128 + signal.SIGTERM, stderr.decode()[-3000:]
         stdout = b"".join(head) + rest
         assert stdout.endswith(b"\n")
         first = parse_messages(stdout.decode())

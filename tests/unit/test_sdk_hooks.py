@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import inspect
 import logging
+import re
 from pathlib import Path
 
 import singer_sdk
-from singer_sdk import Stream, Tap
+from singer_sdk import Stream, Tap, metrics
 from singer_sdk.helpers import _state
 from singer_sdk.streams._state import StreamStateManager
 
@@ -143,3 +144,70 @@ def test_the_sdk_writes_a_streams_state_through_write_state_message_when_finalis
     source = inspect.getsource(Stream.finalize_state_progress_markers)
     assert "self._write_state_message()" in source
     assert "stream.finalize_state_progress_markers()" in inspect.getsource(Tap.sync_all)
+
+
+def test_the_sdk_loop_the_page_path_replaces_still_has_its_shape():
+    # sdk_hooks.page_sync replaces Stream._sync_records step for step; a new step in the
+    # SDK's loop (or one moved) must be looked at before the page path is trusted again.
+    assert parameters(Stream._sync_records) == ["self", "context", "write_messages"]
+    source = inspect.getsource(Stream._sync_records)
+    steps = [
+        "record_counter = self.get_record_counter()",
+        "timer = self.get_sync_timer()",
+        "context_list = [context] if context is not None else self.partitions",
+        "with record_counter, timer:",
+        "for context_element in context_list or [{}]:",
+        "record_counter.with_context(context_element)",
+        "timer.with_context(context_element)",
+        "current_context = context_element or None",
+        "self._get_state_partition_context(",
+        "self._write_starting_replication_value(current_context)",
+        "enumerate(self.get_records(current_context))",
+        "self._check_max_record_limit(current_record_index=record_index)",
+        "record = self.post_process(record, current_context)",
+        "self._process_record(",
+        "if selected:",
+        "self._write_record_message(record)",
+        "self._increment_stream_state(record, context=current_context)",
+        "% self.STATE_MSG_FREQUENCY == 0 and write_messages",
+        "self._write_state_message()",
+        "record_counter.increment()",
+        "yield record",
+        "if current_context == state_partition_context:",
+        "state = self.get_context_state(current_context)",
+        "self._finalize_state(state)",
+        "if not context:",
+        "self._finalize_state(self.stream_state)",
+        "if write_messages:",
+        "self._write_state_message()",
+    ]
+    position = 0
+    for step in steps:
+        found = source.find(step, position)
+        assert found >= 0, f"Stream._sync_records no longer does, in this order: {step}"
+        position = found + len(step)
+    # Only these calls: anything else the loop starts doing is not done by the page path.
+    calls = sorted(set(re.findall(r"self\.(\w+)\(", source)))
+    assert calls == [
+        "_check_max_record_limit",
+        "_finalize_state",
+        "_get_state_partition_context",
+        "_increment_stream_state",
+        "_process_record",
+        "_write_record_message",
+        "_write_starting_replication_value",
+        "_write_state_message",
+        "get_context_state",
+        "get_record_counter",
+        "get_records",
+        "get_sync_timer",
+        "post_process",
+    ]
+    # The counter counts a page at once; BATCH still reads the loop without writing.
+    assert parameters(metrics.Counter.increment) == ["self", "value"]
+    assert "self._sync_records(context, write_messages=False)" in inspect.getsource(
+        Stream.get_batches
+    )
+    assert parameters(Stream._check_max_record_limit) == ["self", "current_record_index"]
+    assert parameters(Stream._write_starting_replication_value) == ["self", "context"]
+    assert parameters(Stream._finalize_state) == ["self", "state"]

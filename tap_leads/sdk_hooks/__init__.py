@@ -2,6 +2,9 @@
 
 tests/unit/test_sdk_hooks.py checks that the SDK still has what these rely on, so an
 SDK upgrade that changes them fails loudly instead of silently losing leads.
+
+page_sync.py holds the page-at-a-time replacement of Stream._sync_records. The package
+imports only the SDK and `output` (the writer), and nothing of the tap's above it.
 """
 
 from __future__ import annotations
@@ -16,8 +19,10 @@ from singer_sdk.mapper import SameRecordTransform
 from singer_sdk.singerlib import StateMessage
 
 from tap_leads.output import BufferedMsgSpecWriter
+from tap_leads.sdk_hooks import page_sync
 
 if t.TYPE_CHECKING:
+    from collections.abc import Iterator
     from types import FrameType
 
     from singer_sdk import Stream, Tap
@@ -26,8 +31,12 @@ if t.TYPE_CHECKING:
 PROGRESS_KEYS = ("replication_key", "replication_key_value")
 
 
-class RunInterrupted(Exception):
-    """SIGTERM or SIGINT arrived; the run stops and must not report success."""
+class RunInterrupted(BaseException):
+    """SIGTERM or SIGINT arrived; the run stops and must not report success.
+
+    A BaseException, as KeyboardInterrupt is: code that catches Exception (logging's
+    handlers, libraries, the SDK) must not swallow the stop or turn it into a failure.
+    """
 
     def __init__(self, signum: int) -> None:
         self.signal_name = signal.Signals(signum).name
@@ -150,6 +159,19 @@ class StreamShortcuts:
         if pacer is not None and not (self._finalizing and pacer.allows(self.name)):
             return
         super()._write_state_message()  # type: ignore[misc]
+
+    def _sync_records(
+        self: t.Any, context: t.Any = None, *, write_messages: bool = True
+    ) -> Iterator[dict]:
+        """Replaces Stream._sync_records with a page at a time where it changes nothing.
+
+        Stream.sync, its only caller that writes messages, discards what it yields, so
+        the page path yields nothing; BATCH (write_messages=False) takes the SDK's loop.
+        """
+        if not page_sync.applies(self, write_messages=write_messages):
+            yield from super()._sync_records(context, write_messages=write_messages)  # type: ignore[misc]
+            return
+        page_sync.sync_pages(self, context)
 
     def _write_record_message(self: t.Any, record: dict) -> None:
         """Replaces Stream._write_record_message when nothing is deselected.
