@@ -24,6 +24,8 @@ EPOCH_THRESHOLD = 1_000_000_000
 _UNTOLD_RESET = 1.0
 #: Resets closer than this are taken for the same window.
 _SAME_WINDOW = 0.5
+#: How soon a request held only by requests in flight looks again.
+_RECHECK = 0.02
 
 _PARAM = re.compile(r"(?:^|[\s,;])(remaining|reset|limit|r|t|q|w)\s*=\s*\"?(-?[0-9.]+)")
 
@@ -74,7 +76,14 @@ def _int(value: t.Any) -> int | None:
 
 
 class Quota:
-    """What is left of one account's announced quota, counted down as requests go out."""
+    """What is left of one account's announced quota, counted down as requests go out.
+
+    The lowest `Remaining` announced in the current window is the provider's latest count
+    (answers may arrive out of order, but a count only goes down within a window). Every
+    request sent since may have been counted after it, so those still in flight are taken
+    off it; one that has been answered since would have announced a lower count. What is
+    left is therefore never more than the provider would allow (for a credential used by
+    this run alone), and an answer that arrives late gives back what it had held."""
 
     def __init__(
         self,
@@ -86,8 +95,8 @@ class Quota:
         self.logger = logger
         self._clock = clock
         self._lock = threading.Lock()
-        #: Requests the quota still allows until the reset; None when none is announced.
-        self._remaining: int | None = None
+        #: The lowest Remaining announced in the current window; None when none is.
+        self._lowest: int | None = None
         self._reset_at = 0.0
         self._in_flight = 0
         self._told: float | None = None
@@ -98,9 +107,9 @@ class Quota:
         """Seconds to wait before the next request; 0 when it may go now (it is counted)."""
         with self._lock:
             now = self._clock()
-            if self._remaining is not None and now >= self._reset_at:
-                self._remaining = None
-            if self._remaining is not None and self._remaining <= 0:
+            if self._lowest is not None and now >= self._reset_at:
+                self._lowest = None
+            if self._lowest is not None and self._lowest - self._in_flight <= 0:
                 wait = self._reset_at - now
                 self.holds += 1
                 if self._told is None or abs(self._reset_at - self._told) >= _SAME_WINDOW:
@@ -112,9 +121,11 @@ class Quota:
                             self.label,
                             wait,
                         )
+                if self._lowest > 0:
+                    # Only requests in flight hold what is left: look again once they are
+                    # answered, since some may have been counted already.
+                    return min(wait, _RECHECK)
                 return wait
-            if self._remaining is not None:
-                self._remaining -= 1
             self._in_flight += 1
             return 0.0
 
@@ -126,12 +137,12 @@ class Quota:
             if told is None:
                 return
             remaining, seconds = told
-            # Requests still in flight may not be counted by the provider yet.
-            left = remaining - self._in_flight
             reset_at = self._clock() + seconds
-            same_window = abs(reset_at - self._reset_at) < _SAME_WINDOW
-            if self._remaining is not None and same_window:
-                # Answers of one window may arrive out of order: the lowest count holds.
-                left = min(left, self._remaining)
-            self._remaining = left
+            if self._lowest is not None:
+                if abs(reset_at - self._reset_at) < _SAME_WINDOW:
+                    self._lowest = min(self._lowest, remaining)
+                    return
+                if reset_at < self._reset_at:
+                    return  # an answer of an earlier window, arriving late
+            self._lowest = remaining
             self._reset_at = reset_at

@@ -11,7 +11,7 @@ import base64
 import typing as t
 import zlib
 
-from tap_leads.replication.keys import Keys, Pair, Shape, Whole, parse_tag
+from tap_leads.replication.keys import Keys, Pair, Shape, Whole, parse_tag, shared
 
 #: The tags of this form, by the first letter of the shape they name.
 TAGS = ("i1", "h1", "d1", "s1")
@@ -69,7 +69,7 @@ def _shape(header: str) -> Shape:
     kind, _, rest = header.partition(":")
     if kind == "d1":  # its separator may hold anything but digits and ":"
         separator, _, width = rest.rpartition(":")
-        return Pair(separator, int(width))
+        return shared(Pair(separator, int(width)))
     return parse_tag(f"{kind[0]}:{rest}")
 
 
@@ -85,7 +85,7 @@ def decode(header: str, body: str) -> Keys:
         raise ValueError(f"unreadable membership: {exc}") from None
     try:
         if header == "i1":
-            return Keys(Whole(), _gaps(data))
+            return Keys(shared(Whole()), _gaps(data))
         if header == "s1":
             return Keys(None, sorted(_front_coded(data)))
         return Keys(_shape(header), list(_unrice(data)))

@@ -73,11 +73,16 @@ class Hex(Shape):
         self.tag = f"h:{width}"
         self._format = f"0{width}x"
         fits = re.compile(f"[0-9a-f]{{{width}}}").fullmatch
+        last: tuple[t.Any, int | None] = (None, None)
 
         def number(key: t.Any) -> int | None:
-            if type(key) is str and fits(key):
-                return int(key, 16)
-            return None
+            nonlocal last
+            held, value = last  # one tuple: read and written whole, safe across threads
+            if held is key:
+                return value
+            value = int(key, 16) if type(key) is str and fits(key) else None
+            last = (key, value)
+            return value
 
         self.number = number  # type: ignore[method-assign]
 
@@ -95,15 +100,22 @@ class Pair(Shape):
         written = separator.replace("{", "{{").replace("}", "}}")
         self._format = f"{{}}{written}{{:0{width}d}}".format
 
+        last: tuple[t.Any, int | None] = (None, None)
+
         def number(key: t.Any) -> int | None:
-            if type(key) is not str:
-                return None
-            head, found, tail = key.rpartition(separator)
-            if found and len(tail) == width and head and (head[0] != "0" or len(head) == 1):
-                digits = head + tail  # the tail's width is fixed: head * 10**width + tail
-                if digits.isascii() and digits.isdigit() and len(digits) <= _MAX_DIGITS:
-                    return int(digits)
-            return None
+            nonlocal last
+            held, value = last  # see Hex
+            if held is key:
+                return value
+            value = None
+            if type(key) is str:
+                head, found, tail = key.rpartition(separator)
+                if found and len(tail) == width and head and (head[0] != "0" or len(head) == 1):
+                    digits = head + tail  # the tail's width is fixed: head * 10**width + tail
+                    if digits.isascii() and digits.isdigit() and len(digits) <= _MAX_DIGITS:
+                        value = int(digits)
+            last = (key, value)
+            return value
 
         self.number = number  # type: ignore[method-assign]
 
@@ -111,18 +123,30 @@ class Pair(Shape):
         return itertools.starmap(self._format, map(divmod, numbers, itertools.repeat(self._scale)))
 
 
+_SHARED: dict[str, Shape] = {}
+
+
+def shared(shape: Shape) -> Shape:
+    """One instance per shape (of the first few dozen), so that a walk's ledger and the
+    earlier membership share the memory of the last key each shape's `number` converted:
+    the walk asks both about each key, one after the other."""
+    if len(_SHARED) < 64:
+        return _SHARED.setdefault(shape.tag, shape)
+    return _SHARED.get(shape.tag, shape)
+
+
 def learn(key: t.Any) -> Shape | None:
     """The shape of one key, if it has one."""
     if Whole().number(key) is not None:
-        return Whole()
+        return shared(Whole())
     if type(key) is not str or not key:
         return None
     if len(key) <= 64 and _HEX.fullmatch(key):
-        return Hex(len(key))
+        return shared(Hex(len(key)))
     match = _PAIR.fullmatch(key)
     if match is None:
         return None
-    shape = Pair(match[2], len(match[3]))
+    shape = shared(Pair(match[2], len(match[3])))
     return shape if shape.number(key) is not None else None
 
 
@@ -131,13 +155,13 @@ def parse_tag(tag: str) -> Shape:
     kind, _, rest = tag.partition(":")
     try:
         if kind == "i" and not rest:
-            return Whole()
+            return shared(Whole())
         if kind == "h":
-            return Hex(int(rest))
+            return shared(Hex(int(rest)))
         if kind == "d":
             separator, _, width = rest.rpartition(":")
             if separator:
-                return Pair(separator, int(width))
+                return shared(Pair(separator, int(width)))
     except ValueError:
         pass
     raise ValueError(f"unknown membership encoding {tag!r}")

@@ -64,6 +64,9 @@ def test_a_25_per_second_quota_gets_at_most_2_answers_of_429(emu, run_tap, concu
     # Every answer announced the quota, so it was kept from the first answer on.
     assert all(r.remaining is not None and r.reset is not None for r in requests)
     assert max(r.remaining for r in requests) == 24
+    # The whole quota of a window is used before the tap holds: answers that arrive out of
+    # order do not leave part of it unused.
+    assert min(r.remaining for r in requests) == 0
     windows = {r.reset for r in requests}
     assert len(windows) >= 5  # 101 requests at most 25 a window
     assert sent_while_spent(requests) == []

@@ -238,3 +238,24 @@ def test_departed_keys_and_lookups_need_no_set():
     recorded = Membership({"ids": encode({"1", "2"}), "filters": "x"}, "x")
     assert recorded.entered(3)
     assert not recorded.entered("2")
+
+
+@pytest.mark.parametrize(
+    ("keys", "packing"),
+    [
+        ({str(n + n // 7) for n in range(1, 20_000)}, b"BZh"),  # ordered ids, gaps of 1 or 2
+        ({f"{RNG.getrandbits(96):024x}" for _ in range(2_000)}, b"\x78"),  # random: zlib
+        ({"1", "100000000000000000000"}, b"r"),  # too short to compress
+        ({"a", "b"}, b"r"),
+    ],
+    ids=["bz2", "zlib", "raw-numbers", "raw-texts"],
+)
+def test_each_packing_round_trips(keys, packing):
+    stored = encode(keys)
+    assert base64.b64decode(stored.rpartition(":")[2]).startswith(packing)
+    assert texts(stored) == keys
+
+
+def test_an_unknown_packing_is_unreadable():
+    with pytest.raises(ValueError, match="packing is unknown"):
+        decode("n2:i:1:" + base64.b64encode(b"q1:0:").decode())
