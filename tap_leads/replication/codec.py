@@ -26,9 +26,11 @@ from tap_leads.replication import codec_v1
 from tap_leads.replication.keys import KeyLedger, Keys, parse_tag
 
 try:  # CPython builds without libbz2 exist: they write zlib, and cannot read a bz2 packing
-    import bz2
+    import bz2 as _bz2
+
+    bz2: t.Any = _bz2
 except ImportError:  # pragma: no cover
-    bz2 = None  # type: ignore[assignment]
+    bz2 = None
 
 _TEXT = "s2"
 _NUMBERED = "n2"
@@ -147,8 +149,8 @@ def _read_numbers(data: bytes, count: int) -> t.Sequence[int]:
     view = memoryview(data)[width_end + 1 :]
     if count < 0 or len(view) != gaps_count * width:
         raise ValueError("its length does not match its count")
-    if not count:
-        return []
+    if count <= 1:  # no gaps: whatever width the head claims, there is nothing to read
+        return [first][:count]
     if width <= _LIMB:  # the gaps are one array: whether the numbers fit one too is known
         words = _unplane(view, gaps_count, width)
         values = itertools.accumulate(words, initial=first)

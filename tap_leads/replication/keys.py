@@ -28,9 +28,9 @@ class Shape:
     """How keys map to numbers and back; `tag` names it in the stored form."""
 
     tag = ""
-
-    def number(self, key: t.Any) -> int | None:
-        raise NotImplementedError
+    #: The key's number, or None when the key is not of this shape (a plain function, set
+    #: per instance: the walk calls it once per lead).
+    number: t.Callable[[t.Any], int | None]
 
     def shows(self, numbers: t.Iterable[int]) -> t.Iterator[str]:
         """The keys' texts, in the numbers' order (C-level maps, no Python frame per key)."""
@@ -48,21 +48,25 @@ class Whole(Shape):
 
     tag = "i"
 
-    def number(self, key: t.Any) -> int | None:
-        if type(key) is int:
-            return key if key >= 0 else None
-        if (
-            type(key) is str
-            and key.isascii()
-            and key.isdigit()
-            and (key[0] != "0" or len(key) == 1)
-            and len(key) <= _MAX_DIGITS
-        ):
-            return int(key)
-        return None
+    def __init__(self) -> None:
+        self.number = _whole_number
 
     def shows(self, numbers: t.Iterable[int]) -> t.Iterator[str]:
         return map(str, numbers)
+
+
+def _whole_number(key: t.Any) -> int | None:
+    if type(key) is int:
+        return key if key >= 0 else None
+    if (
+        type(key) is str
+        and key.isascii()
+        and key.isdigit()
+        and (key[0] != "0" or len(key) == 1)
+        and len(key) <= _MAX_DIGITS
+    ):
+        return int(key)
+    return None
 
 
 class Hex(Shape):
@@ -84,7 +88,7 @@ class Hex(Shape):
             last = (key, value)
             return value
 
-        self.number = number  # type: ignore[method-assign]
+        self.number = number
 
     def shows(self, numbers: t.Iterable[int]) -> t.Iterator[str]:
         return map(format, numbers, itertools.repeat(self._format))
@@ -117,7 +121,7 @@ class Pair(Shape):
             last = (key, value)
             return value
 
-        self.number = number  # type: ignore[method-assign]
+        self.number = number
 
     def shows(self, numbers: t.Iterable[int]) -> t.Iterator[str]:
         return itertools.starmap(self._format, map(divmod, numbers, itertools.repeat(self._scale)))

@@ -42,20 +42,22 @@ class Membership:
                 self.keys = None
             self.same_filters = entry.get("filters") == filters
         self.filters = filters
-        if self.keys is not None:
-            self.entered = _entered_in(self.keys)  # type: ignore[method-assign]
+        #: Whether the lead was not listed by the earlier walk (False when none is known).
+        self.entered: t.Callable[[t.Any], bool] = (
+            _never if self.keys is None else _entered_in(self.keys)
+        )
 
     @property
     def known(self) -> bool:
         return self.keys is not None
 
-    def entered(self, key: t.Any) -> bool:
-        """Whether the lead was not listed by the earlier walk (False when none is known)."""
-        return False
-
     def entry(self, keys: Keys) -> dict[str, t.Any]:
         """The state entry recording these keys."""
         return {"filters": self.filters, "count": len(keys), "ids": encode(keys)}
+
+
+def _never(key: t.Any) -> bool:
+    return False
 
 
 def _entered_in(keys: Keys) -> t.Callable[[t.Any], bool]:

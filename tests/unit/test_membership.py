@@ -259,3 +259,8 @@ def test_each_packing_round_trips(keys, packing):
 def test_an_unknown_packing_is_unreadable():
     with pytest.raises(ValueError, match="packing is unknown"):
         decode("n2:i:1:" + base64.b64encode(b"q1:0:").decode())
+
+
+def test_one_key_reads_back_whatever_width_its_head_claims():
+    assert texts("n2:i:1:" + base64.b64encode(b"r2a:1000000000:").decode()) == {"42"}
+    assert texts(encode({"42"})) == {"42"}
