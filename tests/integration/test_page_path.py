@@ -18,6 +18,7 @@ import pytest
 from singer_sdk.helpers._flattening import flatten_record
 
 from emulator import LeadsEmulator
+from tap_leads.tap import TapLeads
 
 #: What differs from run to run: the extraction time and the replication signpost.
 RUN_TIMES = re.compile(rb'"(time_extracted|replication_key_signpost)":"[^"]*"')
@@ -171,3 +172,29 @@ def test_a_connection_test_writes_the_same_first_lead(emulator, run_tap):
     plain = run_tap(config)
     for stream in ("teli_leads", "flextell_leads", "autocalls_leads"):
         assert paged.records(stream) == plain.records(stream)[:1]
+
+
+def dry_run(config: dict, capfd, limit: int) -> list[bytes]:
+    tap = TapLeads(config=config)
+    tap.run_sync_dry_run(dry_run_record_limit=limit)
+    tap.message_writer.flush()
+    return lines(capfd.readouterr().out)
+
+
+def test_a_record_limit_stops_where_the_sdks_loop_stops(emulator, capfd):
+    config = emulator.tap_config(providers=["teli", "autocalls"], teli={"page_size": 3})
+    paged = dry_run(config, capfd, 5)
+    assert dry_run({**config, **SAME}, capfd, 5) == paged
+
+    def records(found: list[bytes], stream: str) -> list[bytes]:
+        return [
+            line
+            for line in found
+            if line.startswith(b'{"type":"RECORD","stream":"%b"' % stream.encode())
+        ]
+
+    everything = dry_run(config, capfd, 1000)
+    for stream in ("teli_leads", "autocalls_leads"):
+        assert len(records(paged, stream)) == 5
+        # The SDK checks the limit before each record: with exactly 5 read, it never trips.
+        assert records(paged, stream) == records(everything, stream)[:5]
