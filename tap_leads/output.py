@@ -93,9 +93,13 @@ class BufferedMsgSpecWriter(MsgSpecWriter):
             queue, self._queue = self._queue, []
             head = b'{"type":"RECORD","stream":%b,"record":' % encoder.encode(self._queued_stream)
             tail = b',"time_extracted":%b}\n' % encoder.encode(self._queued_time)
-            records = encoder.encode_lines(queue).split(b"\n")
-            records.pop()  # after the last newline
-            self._buffer += head + (tail + head).join(records) + tail
+            # Encoded JSON holds no raw newline: each one ends a record, which the
+            # message's tail ends and the next message's head follows.
+            lines = encoder.encode_lines(queue).replace(b"\n", tail + head)
+            buffer = self._buffer
+            buffer += head
+            buffer += lines
+            del buffer[len(buffer) - len(head) :]  # no message follows the last
         finally:
             _release_stop_signals(held)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import typing as t
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import compress
 
 from tap_leads.engine.follow import follow
 from tap_leads.errors import PaginationError
@@ -101,11 +102,6 @@ class AccountWalk:
         first_page_read = self.first_page_only and self.progress.pages > 0
         return first_page_read or self.progress.emitted >= self.record_limit
 
-    def records(self, lanes: list[Lane]) -> Iterator[dict[str, t.Any]]:
-        """The leads to emit, each once; then what the list held is settled."""
-        for rows in self.emitted_pages(lanes):
-            yield from rows
-
     def emitted_pages(self, lanes: list[Lane]) -> Iterator[list[dict[str, t.Any]]]:
         """The leads to emit, a page's worth at a time (never an empty list), each lead
         once; then what the list held is settled. A page is yielded before the walk goes
@@ -130,8 +126,6 @@ class AccountWalk:
             tombstone[DELETED_AT_FIELD] = deleted_at
             found.append(tombstone)
         return found
-
-    # ----- pages --------------------------------------------------------------
 
     def pages(self, lane: Lane) -> Iterator[Page]:
         """Every page in order, until the page's facts say stop."""
@@ -197,47 +191,20 @@ class AccountWalk:
         self, lane: Lane, walk_keys: KeyLedger, watch: bookmarks.ListWatch, *, first_pass: bool
     ) -> Iterator[list[dict[str, t.Any]]]:
         """One walk of the list: its leads to emit, page by page, and what the walk saw."""
-        key = self.spec.primary_keys[0]
-        account = self.source.account.name  # None for the single block: no account field
         limited = self.record_limit is not None
-        seen = self.seen
-        rewalk = walk_keys is not seen
-        membership = self.membership if first_pass else None
-        entered = membership.entered if membership is not None and membership.known else None
-        trashed = self._trashed_keys(first_pass)
-        admits = self.threshold.admits
+        pick = self._pick_limited if limited else self._pick
         for page in self.pages(lane):
             rows = page.rows
             self.extracted_at = now()
             self.absorb(page.shaping)
             self.progress.page_done(len(rows), page.retries)
-            fresh = 0
             repeats = walk_keys.repeats
-            first_time = walk_keys.first_time
-            emit: list[dict[str, t.Any]] = []
-            for row in rows:
-                value = row.get(key)
-                if not first_time(value):
-                    continue
-                fresh += 1
-                if trashed is not None and (at := row.get("deleted_at")) and str(value) in trashed:
-                    self.deleted_at[str(value)] = at
-                if rewalk and not seen.first_time(value):
-                    continue
-                if not admits(row) and (entered is None or not entered(value)):
-                    continue
-                if account is not None:
-                    row[ACCOUNT_FIELD] = account
-                emit.append(row)
-                if limited:
-                    self.progress.emitted += 1
-                    if self.limit_reached():
-                        yield emit
-                        return
-            if not limited:
-                self.progress.emitted += len(emit)
+            emit, fresh = pick(rows, walk_keys, first_pass=first_pass)
+            self.progress.emitted += len(emit)
             if emit:
                 yield emit
+                if limited and self.limit_reached():
+                    return
             if rows and not fresh:
                 raise PaginationError(
                     f"{self.source.fetcher.label} pagination loops: page {page.number} holds "
@@ -248,6 +215,73 @@ class AccountWalk:
             self.flush()
             if limited and self.limit_reached():
                 return
+
+    def _pick(
+        self, rows: t.Sequence[dict[str, t.Any]], walk_keys: KeyLedger, *, first_pass: bool
+    ) -> tuple[list[dict[str, t.Any]], int]:
+        """A page's leads to emit, and how many of its leads this walk had not read: a
+        lead is read once per walk (`walk_keys`), emitted once per run (`seen`), when it
+        changed since the threshold or entered the list since the earlier run."""
+        key = self.spec.primary_keys[0]
+        keys = [row.get(key) for row in rows]
+        new = list(map(walk_keys.first_time, keys))
+        rows, keys = list(compress(rows, new)), list(compress(keys, new))
+        fresh = len(rows)
+        trashed = self._trashed_keys(first_pass)
+        if trashed is not None:
+            for row, value in zip(rows, keys, strict=True):
+                if (at := row.get("deleted_at")) and str(value) in trashed:
+                    self.deleted_at[str(value)] = at
+        if walk_keys is not self.seen:  # a walk again: only leads no earlier walk emitted
+            new = list(map(self.seen.first_time, keys))
+            rows, keys = list(compress(rows, new)), list(compress(keys, new))
+        if self.threshold.text is not None:
+            admits = self.threshold.admits
+            membership = self.membership if first_pass else None
+            entered = membership.entered if membership is not None and membership.known else None
+            rows = [
+                row
+                for row, value in zip(rows, keys, strict=True)
+                if admits(row) or (entered is not None and entered(value))
+            ]
+        account = self.source.account.name  # None for the single block: no account field
+        if account is not None:
+            for row in rows:
+                row[ACCOUNT_FIELD] = account
+        return rows, fresh
+
+    def _pick_limited(
+        self, rows: t.Sequence[dict[str, t.Any]], walk_keys: KeyLedger, *, first_pass: bool
+    ) -> tuple[list[dict[str, t.Any]], int]:
+        """_pick under a record limit: lead by lead, none read past the limit."""
+        key = self.spec.primary_keys[0]
+        account = self.source.account.name
+        seen = self.seen
+        membership = self.membership if first_pass else None
+        entered = membership.entered if membership is not None and membership.known else None
+        trashed = self._trashed_keys(first_pass)
+        # As the SDK's loop would: the first lead is emitted before the limit is checked.
+        room = max(t.cast(int, self.record_limit) - self.progress.emitted, 1)
+        room = 1 if self.first_page_only else room
+        emit: list[dict[str, t.Any]] = []
+        fresh = 0
+        for row in rows:
+            if len(emit) >= room:
+                break
+            value = row.get(key)
+            if not walk_keys.first_time(value):
+                continue
+            fresh += 1
+            if trashed is not None and (at := row.get("deleted_at")) and str(value) in trashed:
+                self.deleted_at[str(value)] = at
+            if walk_keys is not seen and not seen.first_time(value):
+                continue
+            if not self.threshold.admits(row) and (entered is None or not entered(value)):
+                continue
+            if account is not None:
+                row[ACCOUNT_FIELD] = account
+            emit.append(row)
+        return emit, fresh
 
     def _trashed_keys(self, first_pass: bool) -> Keys | None:
         """Keys the earlier walk listed, to find in a later pass of deleted leads."""
