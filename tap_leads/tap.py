@@ -59,6 +59,8 @@ class TapLeads(Tap):
 
     #: --test: each selected stream and account reads its first page, and no more.
     first_page_only = False
+    #: The stop signal received, if any; a run that received one never reports success.
+    interrupted: sdk_hooks.RunInterrupted | None = None
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         # Before the SDK's own start, which logs its notes on this logger.
@@ -149,23 +151,27 @@ class TapLeads(Tap):
                 if isinstance(stream, DeletedLeadsStream):
                     stream.announce()  # its table exists before the first deletion
             super().sync_all()
+            # A signal may still come while the run ends: it stops the run as any other.
+            self._end_on_state()
+            counts = RunCounts(
+                # Each stream counts once, or once per account in the accounts form.
+                units=sum(s.units for s in streams),
+                failures=[failure for stream in streams for failure in stream.failures],
+                emitted=sum(s.emitted for s in streams),
+                noun="account(s)" if any(s.list_form for s in streams) else "stream(s)",
+            )
+            if self.interrupted is not None:
+                # Swallowed on the way (a bare `except:` in a library): still a stop.
+                raise self.interrupted
+            if counts.failures:
+                raise TapLeadsError(counts.summary(test=self.first_page_only))
+            self.logger.info("%s", counts.summary(test=self.first_page_only))
         except (sdk_hooks.RunInterrupted, OutputClosed) as exc:
             # No request starts after this; the ones in flight end with the process.
             self.scheduler.cancel()
             self._stop(exc)
         finally:
             self.scheduler.cancel()
-        self._end_on_state()
-        counts = RunCounts(
-            # Each stream counts once, or once per account in the accounts form.
-            units=sum(s.units for s in streams),
-            failures=[failure for stream in streams for failure in stream.failures],
-            emitted=sum(s.emitted for s in streams),
-            noun="account(s)" if any(s.list_form for s in streams) else "stream(s)",
-        )
-        if counts.failures:
-            raise TapLeadsError(counts.summary(test=self.first_page_only))
-        self.logger.info("%s", counts.summary(test=self.first_page_only))
 
     def run_first_page_test(self) -> None:
         """--test: every selected stream and account reads its first page and emits at
@@ -201,6 +207,7 @@ class TapLeads(Tap):
         sys.exit(exc.exit_code)
 
     def _handle_termination(self, signum: int, frame: FrameType | None) -> None:
+        self.interrupted = sdk_hooks.RunInterrupted(signum)
         sdk_hooks.handle_termination(self, signum, frame)
 
     @classmethod
@@ -228,6 +235,11 @@ class TapLeads(Tap):
         except TapLeadsError as exc:
             cls.logger.debug("Failure details", exc_info=True)
             _exit_with([str(exc)])
+        except sdk_hooks.RunInterrupted as exc:
+            # Before the run started (reading the config, discovery) or while it was
+            # already stopping: every STATE written so far is whole, and none is added.
+            cls.logger.error("tap-leads stopped: %s before the run completed.", exc)
+            sys.exit(exc.exit_code)
 
     @classmethod
     def _invoke_test(cls, test: str, **kwargs: t.Any) -> None:

@@ -212,3 +212,67 @@ def test_no_process_is_started_for_fetching(tmp_path):
             tap.kill()
             tap.wait(timeout=10)
             _close_pipes(tap)
+
+
+# Sends SIGTERM to its own process from inside the first log call whose message holds
+# each of the given texts ("|" between them): the signal lands exactly there, as an
+# operator's may.
+_SIGNAL_ON_LOG = """
+import logging, os, signal, sys
+
+TEXTS = sys.argv[1].split("|")
+
+
+class SignalOn(logging.Handler):
+    def emit(self, record):
+        message = record.getMessage()
+        for text in TEXTS:
+            if text in message:
+                TEXTS.remove(text)
+                os.kill(os.getpid(), signal.SIGTERM)
+
+logging.getLogger().addHandler(SignalOn())
+from tap_leads.tap import TapLeads
+sys.argv = ["tap-leads", *sys.argv[2:]]
+TapLeads.cli()
+"""
+
+
+@pytest.mark.parametrize(
+    "logged",
+    [
+        # After every stream completed, while the run reports success.
+        "completed: 300 lead(s) emitted.",
+        # A second signal while the first one stops the run.
+        "Beginning sync of|tap-leads stopped",
+    ],
+)
+def test_a_signal_outside_the_streams_stops_the_run_in_one_line(tmp_path, logged):
+    with LeadsEmulator(leads_per_provider=300, seed=6) as emulator:
+        config = tmp_path / "config.json"
+        config.write_text(json.dumps({**FAST, **emulator.tap_config(providers=["teli"])}))
+        script = tmp_path / "signal_on_log.py"
+        script.write_text(_SIGNAL_ON_LOG)
+        done = subprocess.run(
+            [sys.executable, str(script), logged, "--config", str(config)],
+            capture_output=True,
+            cwd=REPO,
+            timeout=60,
+            check=False,
+        )
+    stderr = done.stderr.decode()
+    assert done.returncode == 128 + signal.SIGTERM, stderr[-3000:]
+    assert "Traceback" not in stderr
+    last_line = stderr.strip().splitlines()[-1]
+    assert "tap-leads stopped: received SIGTERM before the run completed." in last_line
+    messages = parse_messages(done.stdout.decode())
+    records = [m for m in messages if m["type"] == "RECORD"]
+    # The output ends on a STATE, written before the line that says the run stopped.
+    assert messages[-1]["type"] == "STATE"
+    if logged.startswith("completed"):
+        # Every lead went out, and the final STATE holds the run's bookmark.
+        assert len(records) == 300
+        assert messages[-1]["value"]["bookmarks"]["teli_leads"]
+    else:
+        assert stderr.count("tap-leads stopped: received SIGTERM") == 1
+        assert len(records) < 300
