@@ -14,7 +14,7 @@ import typing as t
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from tap_leads.timestamps import normalize_timestamp
+from tap_leads.timestamps import normalize_column, normalize_timestamp
 from tap_leads.values import schema_types
 
 Record = dict[str, t.Any]
@@ -154,12 +154,21 @@ class RecordShaper:
         """Shape a page's records in place; the report is the page's own."""
         report = ShapeReport()
         plan = self._plan
+        # Each timestamp field over the whole page at once where it can be; the others
+        # value by value.
+        left = [pair for pair in plan.timestamps if not normalize_column(rows, pair[0])]
         for row in rows:
-            self._apply(row, plan, report)
+            self._apply(row, plan, report, left)
         return report
 
-    def _apply(self, obj: Record, plan: _Plan, report: ShapeReport) -> None:
-        for key, path in plan.timestamps:
+    def _apply(
+        self,
+        obj: Record,
+        plan: _Plan,
+        report: ShapeReport,
+        timestamps: list[tuple[str, str]] | None = None,
+    ) -> None:
+        for key, path in plan.timestamps if timestamps is None else timestamps:
             value = obj.get(key)
             if value is not None:
                 normalized = normalize_timestamp(value)
