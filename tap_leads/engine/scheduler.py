@@ -19,6 +19,7 @@ queue in order (`engine.ahead`), and nothing ever sums over the lanes.
 from __future__ import annotations
 
 import threading
+import time
 import typing as t
 from concurrent.futures import CancelledError, Future
 
@@ -58,6 +59,8 @@ class Scheduler:
         self._front = 0
         self._room = AheadRoom(self.ahead_limit, self.held_limit)
         self._started = False
+        #: When the writer last got a page (its time per page tells the demand).
+        self._taken_at: float | None = None
 
     @property
     def in_flight(self) -> int:
@@ -102,7 +105,7 @@ class Scheduler:
         """(Under the lock.) The answer is in: the slot is free, and the page is held until
         it is taken."""
         lane = page.lane
-        self._workers.ended()
+        self._workers.ended(page.waited, page.cpu)
         if page.state == "running":
             page.state = "ready"
             lane.in_flight -= 1  # still held until it is taken
@@ -182,6 +185,8 @@ class Scheduler:
     def take(self, lane: Lane, number: int, token: PageToken) -> Page:
         """Page `number` of the lane, as `token` asks for it; blocks until it is here."""
         with self._cond:
+            if self._taken_at is not None:  # the writer's time on the page before
+                self._workers.written(time.perf_counter() - self._taken_at)
             page = lane.pages.get(number) if token == number else None
             if page is None:
                 if token != number or number != lane.next_number:
@@ -199,6 +204,7 @@ class Scheduler:
             raise RunCancelled("the run is stopping") from exc
         finally:
             with self._cond:
+                self._taken_at = time.perf_counter()
                 if lane.pages.get(number) is page:
                     del lane.pages[number]
                     self._forget(lane, page)

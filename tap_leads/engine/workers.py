@@ -12,9 +12,11 @@ from __future__ import annotations
 import heapq
 import itertools
 import threading
+import time
 import typing as t
 
 from tap_leads.engine import budget as budget_gate
+from tap_leads.engine.demand import Demand
 from tap_leads.engine.lane import RunCancelled
 
 if t.TYPE_CHECKING:
@@ -36,6 +38,8 @@ class Workers:
         done: Callable[[Asked, Page | None], None],
     ) -> None:
         self.budget = budget
+        #: How many of the budget's slots the writer needs now (engine.demand).
+        self.demand = Demand(budget)
         self.in_flight = 0
         self.cancelled = False
         self._cond = cond
@@ -63,9 +67,17 @@ class Workers:
         self._cond.notify_all()
         return [page for *_, page in queued]
 
-    def ended(self) -> None:
-        """A request's answer is in: its slot is free."""
+    def ended(self, waited: float | None = None, cpu: float = 0.0) -> None:
+        """A request's answer is in, after `waited` seconds off the CPU and `cpu` on it: its
+        slot is free."""
         self.in_flight -= 1
+        if waited is not None:
+            self.demand.answered(waited, cpu)
+
+    def written(self, seconds: float) -> None:
+        """The writer spent `seconds` on a page."""
+        if self.demand.written(seconds):
+            self.wake()
 
     # ----- the slot of a request that waits (engine.budget.pause) -----------
 
@@ -79,7 +91,7 @@ class Workers:
         """The wait is over: a slot again, before any request that has not started."""
         with self._cond:
             self._reclaiming += 1
-            while self.in_flight >= self.budget and not self.cancelled:
+            while self.in_flight >= self.demand.target and not self.cancelled:
                 self._cond.wait()
             self._reclaiming -= 1
             self.in_flight += 1
@@ -91,7 +103,7 @@ class Workers:
 
     def wake(self) -> None:
         """A slot or a queued page is free: let an idle worker (or a new one) take it."""
-        if self.in_flight >= self.budget:
+        if self.in_flight >= self.demand.target:
             return
         if self._reclaiming:
             self._cond.notify_all()  # a waiting request goes first: see reacquire
@@ -113,7 +125,7 @@ class Workers:
         while True:
             with cond:
                 while not self.cancelled and not (
-                    self._heap and self.in_flight < self.budget and not self._reclaiming
+                    self._heap and self.in_flight < self.demand.target and not self._reclaiming
                 ):
                     self._idle += 1
                     cond.wait()
@@ -126,6 +138,7 @@ class Workers:
                 page.state = "running"
                 self.in_flight += 1
                 self.wake()
+            started, cpu = time.perf_counter(), time.thread_time()
             try:
                 result = page.lane.fetch(page.token, page.number)
             except BaseException as exc:
@@ -133,6 +146,8 @@ class Workers:
                     self._done(page, None)
                 page.future.set_exception(exc)
             else:
+                page.cpu = time.thread_time() - cpu
+                page.waited = time.perf_counter() - started - page.cpu
                 with cond:
                     self._done(page, result)
                 page.future.set_result(result)
