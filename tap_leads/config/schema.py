@@ -144,9 +144,10 @@ def _properties(providers: tuple[ProviderSpec, ...]) -> th.PropertiesList:
             th.IntegerType(nullable=True),
             default=8,
             description=(
-                "Requests in flight for the whole run, shared by every stream and account; "
-                "each provider account's own window within it halves on a 429 and grows "
-                "back. 1 fetches sequentially."
+                "The most requests in flight for the whole run, shared by every stream and "
+                "account: all of them while answers take long, fewer when answers come at "
+                "once and more would not go faster. Each provider account's own window "
+                "within it halves on a 429 and grows back. 1 fetches sequentially."
             ),
         ),
         th.Property(
