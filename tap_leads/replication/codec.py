@@ -23,7 +23,8 @@ import zlib
 from array import array
 
 from tap_leads.replication import codec_v1
-from tap_leads.replication.keys import KeyLedger, Keys, parse_tag
+from tap_leads.replication.keys import KeyLedger, Keys
+from tap_leads.replication.shapes import parse_tag
 
 try:  # CPython builds without libbz2 exist: they write zlib, and cannot read a bz2 packing
     import bz2 as _bz2

@@ -11,7 +11,8 @@ import base64
 import typing as t
 import zlib
 
-from tap_leads.replication.keys import Keys, Pair, Shape, Whole, parse_tag, shared
+from tap_leads.replication.keys import Keys
+from tap_leads.replication.shapes import Pair, Shape, Whole, parse_tag, shared
 
 #: The tags of this form, by the first letter of the shape they name.
 TAGS = ("i1", "h1", "d1", "s1")

@@ -1,174 +1,16 @@
 """The keys a walk sees, held compactly: each key becomes a number as it arrives, where the
-ids allow it, so a walk of 100,000 leads holds small ints rather than their texts.
-
-A shape maps a key to a number and back, exactly: `number` accepts only the texts `show`
-writes (and, for whole numbers, the ints themselves), so two keys never share a number and
-every number reads back as the key's text. Shapes: whole numbers (integer ids, also sent as
-text), fixed-width lowercase hex (Nexus ERP's ObjectIds), and a number, a separator and a
-fixed-width number (Bubble.io's unique_id "<ms>x<digits>", Teli's). Keys that fit no shape
-are kept as text.
+ids allow it (see `shapes`), so a walk of 100,000 leads holds small ints rather than their
+texts. Keys that fit no shape are kept as text.
 """
 
 from __future__ import annotations
 
 import itertools
 import operator
-import re
 import typing as t
 from bisect import bisect_left
 
-_HEX = re.compile("[0-9a-f]+")
-#: A number, a separator, a fixed-width number: Bubble.io's unique_id ("1762…x3891…").
-_PAIR = re.compile(r"([1-9][0-9]*|0)([^0-9:]+)([0-9]+)")
-#: Longer decimal texts than Python converts by default stay text.
-_MAX_DIGITS = 4000
-
-
-class Shape:
-    """How keys map to numbers and back; `tag` names it in the stored form."""
-
-    tag = ""
-    #: The key's number, or None when the key is not of this shape (a plain function, set
-    #: per instance: the walk calls it once per lead).
-    number: t.Callable[[t.Any], int | None]
-
-    def shows(self, numbers: t.Iterable[int]) -> t.Iterator[str]:
-        """The keys' texts, in the numbers' order (C-level maps, no Python frame per key)."""
-        raise NotImplementedError
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Shape) and other.tag == self.tag
-
-    def __hash__(self) -> int:
-        return hash(self.tag)
-
-
-class Whole(Shape):
-    """Non-negative integers, as ints or as their decimal text."""
-
-    tag = "i"
-
-    def __init__(self) -> None:
-        self.number = _whole_number
-
-    def shows(self, numbers: t.Iterable[int]) -> t.Iterator[str]:
-        return map(str, numbers)
-
-
-def _whole_number(key: t.Any) -> int | None:
-    if type(key) is int:
-        return key if key >= 0 else None
-    if (
-        type(key) is str
-        and key.isascii()
-        and key.isdigit()
-        and (key[0] != "0" or len(key) == 1)
-        and len(key) <= _MAX_DIGITS
-    ):
-        return int(key)
-    return None
-
-
-class Hex(Shape):
-    """Lowercase hex texts of one width (ObjectIds: 24)."""
-
-    def __init__(self, width: int) -> None:
-        self.width = width
-        self.tag = f"h:{width}"
-        self._format = f"0{width}x"
-        fits = re.compile(f"[0-9a-f]{{{width}}}").fullmatch
-        last: tuple[t.Any, int | None] = (None, None)
-
-        def number(key: t.Any) -> int | None:
-            nonlocal last
-            held, value = last  # one tuple: read and written whole, safe across threads
-            if held is key:
-                return value
-            value = int(key, 16) if type(key) is str and fits(key) else None
-            last = (key, value)
-            return value
-
-        self.number = number
-
-    def shows(self, numbers: t.Iterable[int]) -> t.Iterator[str]:
-        return map(format, numbers, itertools.repeat(self._format))
-
-
-class Pair(Shape):
-    """A whole number, a separator, then a number of a fixed width: "<ms>x<digits>"."""
-
-    def __init__(self, separator: str, width: int) -> None:
-        self.separator, self.width = separator, width
-        self.tag = f"d:{separator}:{width}"
-        self._scale = 10**width
-        written = separator.replace("{", "{{").replace("}", "}}")
-        self._format = f"{{}}{written}{{:0{width}d}}".format
-
-        last: tuple[t.Any, int | None] = (None, None)
-
-        def number(key: t.Any) -> int | None:
-            nonlocal last
-            held, value = last  # see Hex
-            if held is key:
-                return value
-            value = None
-            if type(key) is str:
-                head, found, tail = key.rpartition(separator)
-                if found and len(tail) == width and head and (head[0] != "0" or len(head) == 1):
-                    digits = head + tail  # the tail's width is fixed: head * 10**width + tail
-                    if digits.isascii() and digits.isdigit() and len(digits) <= _MAX_DIGITS:
-                        value = int(digits)
-            last = (key, value)
-            return value
-
-        self.number = number
-
-    def shows(self, numbers: t.Iterable[int]) -> t.Iterator[str]:
-        return itertools.starmap(self._format, map(divmod, numbers, itertools.repeat(self._scale)))
-
-
-_SHARED: dict[str, Shape] = {}
-
-
-def shared(shape: Shape) -> Shape:
-    """One instance per shape (of the first few dozen), so that a walk's ledger and the
-    earlier membership share the memory of the last key each shape's `number` converted:
-    the walk asks both about each key, one after the other."""
-    if len(_SHARED) < 64:
-        return _SHARED.setdefault(shape.tag, shape)
-    return _SHARED.get(shape.tag, shape)
-
-
-def learn(key: t.Any) -> Shape | None:
-    """The shape of one key, if it has one."""
-    if Whole().number(key) is not None:
-        return shared(Whole())
-    if type(key) is not str or not key:
-        return None
-    if len(key) <= 64 and _HEX.fullmatch(key):
-        return shared(Hex(len(key)))
-    match = _PAIR.fullmatch(key)
-    if match is None:
-        return None
-    shape = shared(Pair(match[2], len(match[3])))
-    return shape if shape.number(key) is not None else None
-
-
-def parse_tag(tag: str) -> Shape:
-    """The shape a stored form names; ValueError when it names none."""
-    kind, _, rest = tag.partition(":")
-    try:
-        if kind == "i" and not rest:
-            return shared(Whole())
-        if kind == "h":
-            return shared(Hex(int(rest)))
-        if kind == "d":
-            separator, _, width = rest.rpartition(":")
-            if separator:
-                return shared(Pair(separator, int(width)))
-    except ValueError:
-        pass
-    raise ValueError(f"unknown membership encoding {tag!r}")
+from tap_leads.replication.shapes import Shape, learn
 
 
 class Keys:
@@ -247,6 +89,18 @@ class KeyLedger:
             return False
         seen.add(value)
         return True
+
+    def first_times(self, keys: list[t.Any]) -> list[bool]:
+        """first_time for each of a page's keys, in order: their numbers found at once."""
+        numbers = self._shape.numbers(keys) if self._shape is not None else None
+        if numbers is None:
+            return list(map(self.first_time, keys))
+        seen = self._seen
+        add = seen.add
+        # set.add returns None: a key not seen yet is added, and counts as new.
+        new = [number not in seen and not add(number) for number in numbers]
+        self.repeats += len(new) - sum(new)
+        return new
 
     def _refit(self, key: t.Any) -> t.Any:
         """A shape for every key so far and this one, or texts; the key's value in it."""

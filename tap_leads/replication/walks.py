@@ -224,7 +224,7 @@ class AccountWalk:
         changed since the threshold or entered the list since the earlier run."""
         key = self.spec.primary_keys[0]
         keys = [row.get(key) for row in rows]
-        new = list(map(walk_keys.first_time, keys))
+        new = walk_keys.first_times(keys)
         rows, keys = list(compress(rows, new)), list(compress(keys, new))
         fresh = len(rows)
         trashed = self._trashed_keys(first_pass)
@@ -233,7 +233,7 @@ class AccountWalk:
                 if (at := row.get("deleted_at")) and str(value) in trashed:
                     self.deleted_at[str(value)] = at
         if walk_keys is not self.seen:  # a walk again: only leads no earlier walk emitted
-            new = list(map(self.seen.first_time, keys))
+            new = self.seen.first_times(keys)
             rows, keys = list(compress(rows, new)), list(compress(keys, new))
         if self.threshold.text is not None:
             admits = self.threshold.admits

@@ -15,8 +15,9 @@ from singer_sdk import Stream
 from tap_leads import sdk_hooks
 from tap_leads.providers import PROVIDERS
 from tap_leads.replication import walks
-from tap_leads.replication.keys import Hex, KeyLedger, Keys, Pair, Whole
+from tap_leads.replication.keys import KeyLedger, Keys
 from tap_leads.replication.membership import Membership, decode, encode, fingerprint
+from tap_leads.replication.shapes import Hex, Pair, Whole
 from tap_leads.streams import LeadsStream, stream_class
 
 RNG = random.Random(5)
