@@ -1,4 +1,4 @@
-"""How many requests the writer needs in flight, by Little's law.
+"""How many requests the writer needs in flight.
 
 Keeping the whole budget in flight pays while answers take long to come: at 50 ms a
 request, eight in flight feed the writer eight times faster than one. When answers come
@@ -12,8 +12,7 @@ one thread at a time, so a page costs the run the writer's time on it plus the C
 its worker spent reading it, while only the request's wait for its answer overlaps with
 other work. A request's wait is its wall time less its thread's CPU time; the shortest of
 the recent ones is taken, as contention and backoffs only ever lengthen them. Until all
-three are known, the whole budget is used.
-"""
+three are known, the whole budget is used."""
 
 from __future__ import annotations
 

@@ -31,7 +31,7 @@ class Host(t.Protocol):
 class Asked:
     """A page asked for: queued, running, ready (answered, not yet taken) or dropped."""
 
-    __slots__ = ("cpu", "future", "lane", "number", "state", "token", "waited")
+    __slots__ = ("future", "lane", "number", "state", "token")
 
     def __init__(self, lane: Lane, number: int, token: PageToken, future: Future[Page]) -> None:
         self.lane = lane
@@ -39,9 +39,6 @@ class Asked:
         self.token = token
         self.future = future
         self.state = "queued"
-        #: Seconds its request spent off the CPU, and on it, once answered (None: failed).
-        self.waited: float | None = None
-        self.cpu = 0.0
 
 
 class Lane:

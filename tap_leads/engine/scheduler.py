@@ -105,7 +105,7 @@ class Scheduler:
         """(Under the lock.) The answer is in: the slot is free, and the page is held until
         it is taken."""
         lane = page.lane
-        self._workers.ended(page.waited, page.cpu)
+        self._workers.ended()
         if page.state == "running":
             page.state = "ready"
             lane.in_flight -= 1  # still held until it is taken

@@ -67,12 +67,9 @@ class Workers:
         self._cond.notify_all()
         return [page for *_, page in queued]
 
-    def ended(self, waited: float | None = None, cpu: float = 0.0) -> None:
-        """A request's answer is in, after `waited` seconds off the CPU and `cpu` on it: its
-        slot is free."""
+    def ended(self) -> None:
+        """A request's answer is in: its slot is free."""
         self.in_flight -= 1
-        if waited is not None:
-            self.demand.answered(waited, cpu)
 
     def written(self, seconds: float) -> None:
         """The writer spent `seconds` on a page."""
@@ -146,8 +143,9 @@ class Workers:
                     self._done(page, None)
                 page.future.set_exception(exc)
             else:
-                page.cpu = time.thread_time() - cpu
-                page.waited = time.perf_counter() - started - page.cpu
+                cpu = time.thread_time() - cpu
+                waited = time.perf_counter() - started - cpu
                 with cond:
+                    self.demand.answered(waited, cpu)
                     self._done(page, result)
                 page.future.set_result(result)
