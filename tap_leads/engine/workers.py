@@ -16,6 +16,7 @@ import time
 import typing as t
 
 from tap_leads.engine import budget as budget_gate
+from tap_leads.engine.arenas import limit_arenas
 from tap_leads.engine.demand import Demand
 from tap_leads.engine.lane import RunCancelled
 
@@ -52,6 +53,8 @@ class Workers:
         self._max_threads = 4 * budget + 4
 
     def start(self) -> None:
+        if not self._threads:
+            limit_arenas()
         while self._threads < self.budget:
             self._spawn()
 
