@@ -16,7 +16,7 @@ from singer_sdk import Tap
 from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.singerlib import StateMessage
 
-from tap_leads import redaction, sdk_hooks, shard_state
+from tap_leads import ending, redaction, sdk_hooks, shard_state
 from tap_leads.config import checks
 from tap_leads.config.cli_files import read_option_file
 from tap_leads.config.env import merge_over, settings_from_env
@@ -212,7 +212,17 @@ class TapLeads(Tap):
 
     @classmethod
     def invoke(cls, *args: t.Any, **kwargs: t.Any) -> None:  # type: ignore[override]
-        """Run the CLI; a known failure ends with its message as the last line, exit 1."""
+        """Run the CLI; a known failure ends with its message as the last line, exit 1.
+        The tap's own process then ends at once (tap_leads.ending)."""
+        try:
+            cls._invoke(*args, **kwargs)
+        except SystemExit as exc:
+            ending.end_now(exc.code)
+            raise
+        ending.end_now(0)
+
+    @classmethod
+    def _invoke(cls, *args: t.Any, **kwargs: t.Any) -> None:
         # The SDK parses --state and --catalog inside the run, where a syntax error would
         # end it with a traceback; they are read here, and handed on unchanged.
         for option in ("state", "catalog"):
