@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typing as t
 
-from singer_sdk import Stream
+from singer_sdk.streams.core import Stream
 
 from tap_leads import sdk_hooks
 from tap_leads.schemas import DELETED_STREAM, load_schema
@@ -16,8 +16,8 @@ from tap_leads.schemas import DELETED_STREAM, load_schema
 if t.TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from singer_sdk import Tap
     from singer_sdk.helpers.types import Context
+    from singer_sdk.tap_base import Tap
 
 
 class DeletedLeadsStream(Stream):

@@ -10,8 +10,8 @@ import typing as t
 from datetime import UTC, datetime
 from functools import cache, cached_property
 
-from singer_sdk import Stream
 from singer_sdk.helpers.conform import TypeConformanceLevel
+from singer_sdk.streams.core import Stream
 
 from tap_leads import sdk_hooks
 from tap_leads.errors import TapLeadsError
@@ -28,8 +28,8 @@ from tap_leads.timestamps import format_timestamp
 if t.TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
 
-    from singer_sdk import Tap
     from singer_sdk.helpers.types import Context
+    from singer_sdk.tap_base import Tap
 
     from tap_leads.config.run_settings import RunSettings
     from tap_leads.engine.endpoint import Auth

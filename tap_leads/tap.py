@@ -12,9 +12,9 @@ import typing as t
 from functools import cached_property
 
 import click
-from singer_sdk import Tap
 from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.singerlib import StateMessage
+from singer_sdk.tap_base import Tap
 
 from tap_leads import ending, redaction, sdk_hooks, shard_state
 from tap_leads.config import checks

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from singer_sdk import typing as th
+import singer_sdk.typing as th
 
 from tap_leads.providers import PROVIDERS
 from tap_leads.providers.spec import ProviderSpec

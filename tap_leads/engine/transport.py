@@ -15,10 +15,10 @@ import os
 import time
 import typing as t
 from dataclasses import dataclass
+from urllib.request import getproxies
 
 import certifi
 import urllib3
-from requests.utils import get_environ_proxies
 
 if t.TYPE_CHECKING:
     from collections.abc import Mapping
@@ -28,6 +28,16 @@ if t.TYPE_CHECKING:
 _CREDENTIAL_HEADERS = frozenset({"Authorization", "Proxy-Authorization", "Cookie"})
 #: The most read from the socket at once while a body arrives.
 _READ_SIZE = 256 * 1024
+
+
+def _proxy_for(base_url: str) -> str | None:
+    """The proxy the environment names for this URL, as requests reads it (no_proxy with
+    CIDR ranges included); requests is imported only when some proxy is set."""
+    if not getproxies():
+        return None
+    from requests.utils import get_environ_proxies  # noqa: PLC0415
+
+    return get_environ_proxies(base_url).get(base_url.split(":", 1)[0])
 
 
 class ResponseTimeout(urllib3.exceptions.TimeoutError):
@@ -53,7 +63,7 @@ class Transport:
         timeout: float,
         secret_headers: t.Iterable[str] = (),
     ) -> None:
-        proxy = get_environ_proxies(base_url).get(base_url.split(":", 1)[0])
+        proxy = _proxy_for(base_url)
         ca_bundle = (
             os.environ.get("REQUESTS_CA_BUNDLE")
             or os.environ.get("CURL_CA_BUNDLE")

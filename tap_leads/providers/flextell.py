@@ -11,7 +11,7 @@ from __future__ import annotations
 import typing as t
 from urllib.parse import urlsplit
 
-from singer_sdk import typing as th
+import singer_sdk.typing as th
 
 from tap_leads.auth.oauth import FlextellOAuth
 from tap_leads.auth.static import StaticAuth

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from singer_sdk import typing as th
+import singer_sdk.typing as th
 
 from tap_leads.engine.pagination import HasNextPageEnvelope
 from tap_leads.providers.spec import Filter, ProviderSpec, bearer

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from singer_sdk import typing as th
+import singer_sdk.typing as th
 
 from tap_leads.engine.pagination import DrfEnvelope
 from tap_leads.providers.spec import Filter, ProviderSpec, Settings, text

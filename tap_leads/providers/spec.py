@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from singer_sdk import typing as th
+import singer_sdk.typing as th
 
 from tap_leads.auth.static import StaticAuth
 from tap_leads.schemas import ACCOUNT_FIELD

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typing as t
 
-from singer_sdk import typing as th
+import singer_sdk.typing as th
 
 from tap_leads.engine.pagination import TotalPagesEnvelope
 from tap_leads.errors import ProviderError, error_detail

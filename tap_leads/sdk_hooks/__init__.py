@@ -25,7 +25,8 @@ if t.TYPE_CHECKING:
     from collections.abc import Iterator
     from types import FrameType
 
-    from singer_sdk import Stream, Tap
+    from singer_sdk.streams.core import Stream
+    from singer_sdk.tap_base import Tap
 
 #: Keys of a stream state's progress markers that the SDK promotes to the bookmark.
 PROGRESS_KEYS = ("replication_key", "replication_key_value")

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import typing as t
 
-from singer_sdk import Stream
+from singer_sdk.streams.core import Stream
 
 from tap_leads.output import BufferedMsgSpecWriter
 
