@@ -9,7 +9,12 @@ The budget counts requests in flight and nothing else:
 - a request that waits (for the rate cap, an announced quota or a retry's backoff)
   gives its slot back for the wait (`engine.budget`), so another request goes out;
 - pages fetched but not yet emitted are capped apart from the budget: per lane
-  (`held_pages`), and for all the lanes after the one being emitted (`ahead_pages`).
+  (`held_pages`), and for all the lanes after the one being emitted (`ahead_pages`);
+- the writer fetches a page itself when it takes one that no worker has started and a
+  slot is free; when answers come at once (a demand of one request in flight), the
+  pages of the lane being emitted are left to it altogether, since handing each page
+  from a worker to the writer costs more than reading it (100,000 Teli leads at 0 ms:
+  about 7,500 thread switches and 0.2 s of CPU less).
 
 Every count is a running count kept under the scheduler's one lock, so choosing the next
 request costs the same with 10 lanes as with 10,000: lanes that wait for room ahead
@@ -137,7 +142,9 @@ class Scheduler:
             page.future.set_exception(RunCancelled("the run is stopping"))
             return page
         lane.in_flight += 1
-        self._workers.push(page)
+        workers = self._workers
+        if workers.demand.target > 1 or lane.order > self._front:
+            workers.push(page)  # otherwise the writer fetches it when it takes it
         return page
 
     def _fill(self, lane: Lane) -> int:
@@ -198,6 +205,9 @@ class Scheduler:
                 lane.next_number = number + 1
             self._fill(lane)
             self._feed_hungry()
+            mine = self._workers.claim(page)
+        if mine:
+            self._workers.run(page)
         try:
             return page.future.result()
         except CancelledError as exc:

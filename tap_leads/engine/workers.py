@@ -1,7 +1,8 @@
 """The run's budget of requests in flight: its slots, the queue of pages waiting for one,
 and the worker threads that take them, the most urgent first.
 
-The scheduler decides which pages to ask for; this module runs them. Its counts change
+The scheduler decides which pages to ask for; this module runs them, in its threads or
+in the writer's own (`claim`, `run`). Its counts change
 under the scheduler's one lock (`cond`): the scheduler calls into it holding the lock,
 while `release` and `reacquire` (the gate of `engine.budget`) and the worker loop take it
 themselves.
@@ -133,22 +134,57 @@ class Workers:
                 if self.cancelled:
                     return
                 *_, page = heapq.heappop(self._heap)
-                if page.state != "queued" or not page.future.set_running_or_notify_cancel():
+                if page.state != "queued" or not self._start(page):
                     continue
-                page.state = "running"
-                self.in_flight += 1
-                self.wake()
-            started, cpu = time.perf_counter(), time.thread_time()
-            try:
-                result = page.lane.fetch(page.token, page.number)
-            except BaseException as exc:
-                with cond:
-                    self._done(page, None)
-                page.future.set_exception(exc)
-            else:
-                cpu = time.thread_time() - cpu
-                waited = time.perf_counter() - started - cpu
-                with cond:
-                    self.demand.answered(waited, cpu)
-                    self._done(page, result)
-                page.future.set_result(result)
+            self._run(page)
+
+    # ----- the writer's own page -------------------------------------------------
+
+    def claim(self, page: Asked) -> bool:
+        """(Under the lock.) The writer wants this page now: when no worker has started
+        it and a slot is free, it is the writer's to fetch (`run`), in its own thread;
+        otherwise it is queued (again: a worker skips a page already started) for the
+        next free slot."""
+        if page.state != "queued":
+            return False
+        if self.cancelled:
+            page.future.cancel()  # the writer's wait ends in RunCancelled
+            return False
+        if self.in_flight >= self.demand.target:
+            self.push(page)
+            return False
+        return self._start(page)
+
+    def run(self, page: Asked) -> None:
+        """Fetch a claimed page in the calling thread, its slot held meanwhile (or given
+        back while it waits, as a worker's is)."""
+        budget_gate.bind(self)
+        try:
+            self._run(page)
+        finally:
+            budget_gate.bind(None)
+
+    def _start(self, page: Asked) -> bool:
+        if not page.future.set_running_or_notify_cancel():
+            return False
+        page.state = "running"
+        self.in_flight += 1
+        self.wake()
+        return True
+
+    def _run(self, page: Asked) -> None:
+        cond = self._cond
+        started, cpu = time.perf_counter(), time.thread_time()
+        try:
+            result = page.lane.fetch(page.token, page.number)
+        except BaseException as exc:
+            with cond:
+                self._done(page, None)
+            page.future.set_exception(exc)
+        else:
+            cpu = time.thread_time() - cpu
+            waited = time.perf_counter() - started - cpu
+            with cond:
+                self.demand.answered(waited, cpu)
+                self._done(page, result)
+            page.future.set_result(result)

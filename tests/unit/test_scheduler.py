@@ -165,3 +165,44 @@ def test_a_failed_page_raises_where_it_is_taken():
             lane.take(3, 3)
     finally:
         scheduler.cancel()
+
+
+def instant_lane(scheduler: Scheduler, pages: int, fetched_in: list[str]):
+    def fetch(token, number):
+        fetched_in.append((threading.current_thread().name, number))
+        return Page(number=number, next=number + 1 if number < pages else None, total_pages=pages)
+
+    return scheduler.lane("instant", fetch, AdaptiveWindow(8))
+
+
+def test_when_answers_come_at_once_the_writer_fetches_its_own_pages():
+    fetched: list[tuple[str, int]] = []
+    scheduler = Scheduler(budget=8)
+    lane = instant_lane(scheduler, 200, fetched)
+    scheduler.start()
+    try:
+        for number in range(1, 201):
+            assert lane.take(number, number).number == number
+            time.sleep(0.0005)  # the writer's time on a page, far above a request's
+    finally:
+        scheduler.cancel()
+    # Until the demand knows both times, the whole budget fetches ahead; then one request
+    # at a time is enough, and it is the writer's own: no page is handed between threads.
+    assert sorted(number for _, number in fetched) == list(range(1, 201))
+    assert [name for name, _ in fetched[-150:]] == ["MainThread"] * 150
+
+
+def test_a_cancelled_run_ends_the_writers_own_page_too():
+    fetched: list[tuple[str, int]] = []
+    scheduler = Scheduler(budget=8)
+    lane = instant_lane(scheduler, 200, fetched)
+    scheduler.start()
+    for number in range(1, 51):
+        lane.take(number, number)
+        time.sleep(0.0005)
+    scheduler.cancel()
+    started = time.monotonic()
+    with pytest.raises(RunCancelled):
+        lane.take(51, 51)
+    assert time.monotonic() - started < 1
+    assert 51 not in [number for _, number in fetched]  # no request started after cancel
