@@ -108,26 +108,52 @@ def quiet_sdk_notes(loggers: t.Iterable[logging.Logger]) -> None:
 
 
 def memoize_context_states(manager: t.Any) -> None:
-    """Looks each partition's state up once, on the stream's StreamStateManager (private).
+    """Finds each partition's state through an index, on the stream's StreamStateManager.
 
     The SDK finds a partition's state by going through the state's list of partitions,
-    several times per partition synced: with thousands of accounts that is quadratic.
-    The dict it returns is the live one inside the tap's state, so it can be kept.
+    several times per partition synced, and goes through the whole list again before it
+    adds a partition that is not there: with thousands of accounts that is quadratic. The
+    list is indexed once (and again only if it is replaced); a partition not in it is
+    added as the SDK adds one, `{"context": ...}` at the end. The dicts are the live ones
+    inside the tap's state, so they can be kept.
     """
     if getattr(manager, "_memoized", False):
         return
     lookup = manager.get_context_state
     states: dict[tuple | None, dict] = {}
+    index: dict[tuple, dict] = {}
+    seen: list[t.Any] = [None, 0]  # the partitions list indexed, and how far
+
+    def partition_state(context: t.Mapping[str, t.Any]) -> dict:
+        partitions = manager.stream_state.setdefault("partitions", [])
+        if partitions is not seen[0]:
+            index.clear()
+            seen[:] = [partitions, 0]
+        for partition in partitions[seen[1] :]:
+            index.setdefault(_context_key(partition.get("context")), partition)
+        key = _context_key(context)
+        found = index.get(key)
+        if found is None:
+            found = index[key] = {"context": dict(context)}
+            partitions.append(found)
+        seen[1] = len(partitions)
+        return found
 
     def get_context_state(context: t.Any) -> dict:
-        key = tuple(sorted(context.items())) if context else None
+        key = _context_key(context)
         state = states.get(key)
         if state is None:
-            state = states[key] = lookup(context)
+            partition = manager.get_state_partition_context(context)
+            state = partition_state(partition) if partition else lookup(context)
+            states[key] = state
         return state
 
     manager.get_context_state = get_context_state
     manager._memoized = True
+
+
+def _context_key(context: t.Mapping[str, t.Any] | None) -> t.Any:
+    return tuple(sorted(context.items())) if context else None
 
 
 class StreamShortcuts:

@@ -106,9 +106,8 @@ def test_the_state_manager_the_memo_wraps_is_still_there():
     assert parameters(StreamStateManager.get_context_state) == ["self", "context"]
 
 
-def test_partition_states_are_looked_up_once_and_stay_the_live_dicts():
-    tap_state: dict = {"bookmarks": {}}
-    manager = StreamStateManager(
+def manager_of(tap_state: dict) -> StreamStateManager:
+    return StreamStateManager(
         tap_name="tap-leads",
         stream_name="autocalls_leads",
         tap_state=tap_state,
@@ -116,25 +115,54 @@ def test_partition_states_are_looked_up_once_and_stay_the_live_dicts():
         is_sorted=False,
         check_sorted=False,
     )
-    lookups = []
-    original = manager.get_context_state
 
-    def counted(context):
-        lookups.append(context)
-        return original(context)
 
-    manager.get_context_state = counted
+def test_partition_states_are_found_by_index_and_stay_the_live_dicts(monkeypatch):
+    scans = []
+    scan = _state._find_in_partitions_list
+    monkeypatch.setattr(_state, "_find_in_partitions_list", lambda *a: scans.append(a) or scan(*a))
+    earlier = {"context": {"account": "b"}, "replication_key_value": "2025-12-31"}
+    tap_state: dict = {"bookmarks": {"autocalls_leads": {"partitions": [earlier]}}}
+    manager = manager_of(tap_state)
     sdk_hooks.memoize_context_states(manager)
     sdk_hooks.memoize_context_states(manager)  # once is enough
     first = manager.get_context_state({"account": "a"})
     first["replication_key_value"] = "2026-01-01"
-    again = manager.get_context_state({"account": "a"})
-    other = manager.get_context_state({"account": "b"})
-    assert again is first
-    assert other is not first
-    assert lookups == [{"account": "a"}, {"account": "b"}]
+    assert manager.get_context_state({"account": "a"}) is first
+    assert manager.get_context_state({"account": "b"}) is earlier
+    for number in range(2_000):
+        manager.get_context_state({"account": f"n{number}"})
+    assert scans == []  # no pass over the partitions per look-up
     partitions = tap_state["bookmarks"]["autocalls_leads"]["partitions"]
-    assert {"context": {"account": "a"}, "replication_key_value": "2026-01-01"} in partitions
+    assert partitions[:2] == [
+        earlier,
+        {"context": {"account": "a"}, "replication_key_value": "2026-01-01"},
+    ]
+    assert len(partitions) == 2_002
+
+
+def test_partitions_come_out_as_the_sdk_makes_them():
+    contexts = [{"account": "a"}, {"account": "b", "org": "1"}, {"account": "a"}, None]
+    states = []
+    for memoized in (False, True):
+        tap_state: dict = {"bookmarks": {}}
+        manager = manager_of(tap_state)
+        if memoized:
+            sdk_hooks.memoize_context_states(manager)
+        for context in contexts:
+            manager.get_context_state(context)["seen"] = True
+        states.append(tap_state)
+    assert states[0] == states[1]
+
+
+def test_a_replaced_partitions_list_is_indexed_again():
+    tap_state: dict = {"bookmarks": {}}
+    manager = manager_of(tap_state)
+    sdk_hooks.memoize_context_states(manager)
+    manager.get_context_state({"account": "a"})
+    fresh = {"context": {"account": "c"}, "replication_key_value": "x"}
+    tap_state["bookmarks"]["autocalls_leads"]["partitions"] = [fresh]
+    assert manager.get_context_state({"account": "c"}) is fresh
 
 
 def test_the_sdk_writes_a_streams_state_through_write_state_message_when_finalising():
